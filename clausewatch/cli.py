@@ -1,0 +1,73 @@
+"""The ``clausewatch`` console script.
+
+Each package contributes its commands through ``<package>.cli.register(app)``; those modules
+keep heavy imports (prefect, chromadb, langchain) inside the command functions so that
+commands which do not need them start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+# Prefect must never try the network: set before anything imports prefect.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+app = typer.Typer(
+    name="clausewatch",
+    help="Watch AI platforms' policies clause by clause; draft analyses for human review.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Modules that contribute commands (each defines ``register(app: typer.Typer) -> None``).
+COMMAND_MODULES: list[str] = [
+]
+
+
+@app.command("version")
+def version() -> None:
+    """Print the clausewatch version."""
+    from importlib.metadata import version as dist_version
+
+    typer.echo(dist_version("clausewatch"))
+
+
+@app.command("init")
+def init_workspace() -> None:
+    """Create the workspace (CLAUSEWATCH_HOME) and bring the database schema up to date."""
+    from clausewatch.settings import get_settings
+    from storage.db import get_engine
+
+    settings = get_settings()
+    settings.ensure_home()
+    get_engine()
+    typer.echo(f"workspace ready: {settings.home} (database {settings.db_url.split('@')[-1]})")
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    from clausewatch.errors import ClausewatchError
+
+    try:
+        app()
+    except ClausewatchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

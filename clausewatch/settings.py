@@ -1,0 +1,96 @@
+"""Settings read from the environment (prefix ``CLAUSEWATCH_``) and an optional ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SAMPLE_SOURCES = PACKAGE_DIR / "sample" / "sources.yaml"
+
+
+def default_home() -> Path:
+    return Path.home() / ".clausewatch"
+
+
+class Settings(BaseSettings):
+    """Every knob of clausewatch. Environment variables win over ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CLAUSEWATCH_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # workspace: database, snapshots, vector store, model files, published site
+    home: Path = Field(default_factory=default_home)
+    database_url: str | None = None
+    sources_file: Path | None = None
+
+    # fetching
+    allow_private_addresses: bool = False
+    fetch_timeout_s: float = 30.0
+    fetch_max_bytes: int = 20 * 1024 * 1024
+    fetch_retries: int = 3
+    fetch_max_redirects: int = 5
+    user_agent: str = "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; policy monitor)"
+
+    # vector store and embeddings
+    chroma_url: str | None = None
+    embedding_backend: Literal["minilm", "openai"] = "minilm"
+    embedding_model: str = "text-embedding-3-small"
+    embedding_base_url: str | None = None
+
+    # LLM
+    llm_backend: Literal["auto", "openai", "openai-compatible", "local", "fake"] = "auto"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CLAUSEWATCH_OPENAI_API_KEY")
+    )
+    llm_timeout_s: float = 300.0
+    llm_max_reasks: int = 2
+    llm_concurrency: int = 1
+    llm_threads: int = 2
+    llm_context_tokens: int = 8192
+
+    # review app
+    secret_key: SecretStr | None = None
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'clausewatch.db'}"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.home / "snapshots"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def sources_path(self) -> Path:
+        return self.sources_file or SAMPLE_SOURCES
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""One small LLM interface with backends: openai, openai-compatible, local (xllamacpp), fake."""

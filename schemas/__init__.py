@@ -1,0 +1,1 @@
+"""Pydantic models shared by every stage: documents, clauses, changes, analyses, reviews, evals."""

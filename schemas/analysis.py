@@ -1,0 +1,112 @@
+"""ProvisionAnalysis: the structured, regulation-aware analysis of one clause (PRODUCT.md).
+
+JSON field names are a contract (tools rely on them). Strings and lists are bounded because
+small models otherwise run to ``max_tokens``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from schemas.taxonomy import Category
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1200)]
+Quote = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+ExposureLevel = Literal["Low", "Medium", "High"]
+ChangeKind = Literal["added", "removed", "modified", "moved"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Comparison(_Strict):
+    """How another platform handles this; names a retrieved provision and quotes it."""
+
+    platform: Short
+    clause_id: Short
+    excerpt: Quote
+    note: Text
+
+
+class RegulatoryReference(_Strict):
+    """A regulation provision (``gdpr:28``) engaged by the clause, and why."""
+
+    provision_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+:[0-9A-Za-z.()-]+$")]
+    title: Short
+    relevance: Text
+
+
+class Exposure(_Strict):
+    level: ExposureLevel
+    rationale: Text
+
+
+class JurisdictionFlag(_Strict):
+    jurisdiction: Short
+    note: Text
+
+
+class ChangeInfo(_Strict):
+    kind: ChangeKind
+    before: Quote | None = None
+    after: Quote | None = None
+    summary: Short
+
+
+class Provenance(BaseModel):
+    """Filled by code, never by the model."""
+
+    model: str
+    backend: str
+    prompt_id: str
+    prompt_version: str
+    retrieved_provisions: list[str] = Field(default_factory=list)
+    retrieved_regulations: list[str] = Field(default_factory=list)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    attempts: int = 1
+    latency_ms: int = 0
+    created_at: datetime | None = None
+
+
+class ProvisionAnalysis(_Strict):
+    title: Short
+    categories: Annotated[list[Category], Field(min_length=1, max_length=4)]
+    summary: Text
+    key_point: Text
+    interpretive_note: Text
+    what_this_means: Text
+    excerpt: Quote
+    comparisons: Annotated[list[Comparison], Field(max_length=5)] = Field(default_factory=list)
+    regulatory_landscape: Annotated[list[RegulatoryReference], Field(max_length=6)] = Field(
+        default_factory=list
+    )
+    exposure: Exposure
+    jurisdiction_flags: Annotated[list[JurisdictionFlag], Field(max_length=6)] = Field(
+        default_factory=list
+    )
+    contract_vendor_implications: Text
+    compliance_considerations: Annotated[list[Text], Field(min_length=1, max_length=6)]
+    change: ChangeInfo | None = None
+    provenance: Provenance | None = None
+
+
+class MaterialChange(_Strict):
+    clause_id: Short
+    kind: ChangeKind
+    line: Short
+
+
+class ChangeSummary(_Strict):
+    """The material changes of one new version, one line each (for alerts)."""
+
+    platform: Short
+    doc_type: Short
+    version_date: datetime
+    changes: Annotated[list[MaterialChange], Field(max_length=50)] = Field(default_factory=list)

@@ -1,0 +1,44 @@
+"""Clauses and clause-level changes (the contracts of ``segment`` and ``diff``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ChangeKind = Literal["added", "removed", "modified", "moved"]
+
+
+class ClauseSeg(BaseModel):
+    """A clause of one document text. ``id`` is deterministic for a text, and inherited
+    from its predecessor once aligned to an earlier version."""
+
+    id: str
+    path: list[str] = Field(default_factory=list)
+    text: str
+    tokens: int = 0
+    position: int = 0
+    kind: Literal["paragraph", "list_item", "table_row", "heading"] = "paragraph"
+
+
+class ClauseRef(BaseModel):
+    id: str
+    path: list[str]
+    text: str
+
+
+class WordOp(BaseModel):
+    """One run of a word-level diff: equal, insert or delete."""
+
+    op: Literal["equal", "insert", "delete"]
+    text: str
+
+
+class ClauseChange(BaseModel):
+    kind: ChangeKind
+    old: ClauseRef | None = None
+    new: ClauseRef | None = None
+    similarity: float | None = None
+    word_diff: list[WordOp] | None = None
+    old_position: int | None = None
+    new_position: int | None = None
