@@ -10,11 +10,13 @@ from storage.models.archive import (
 )
 from storage.models.base import Base
 from storage.models.drafts import Draft, DraftEvent, LLMCall, Run
+from storage.models.publication import Delivery, Subscriber
 
 __all__ = [
     "Base",
     "Change",
     "Clause",
+    "Delivery",
     "Document",
     "Draft",
     "DraftEvent",
@@ -22,5 +24,6 @@ __all__ = [
     "LLMCall",
     "Run",
     "Snapshot",
+    "Subscriber",
     "Version",
 ]
