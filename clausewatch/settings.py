@@ -59,6 +59,21 @@ class Settings(BaseSettings):
     # review app
     secret_key: SecretStr | None = None
 
+    # publication: site, feeds, alerts and digests
+    site_url: str = "https://clausewatch.example/"  # absolute base for feed and alert links
+    site_title: str = "clausewatch"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "clausewatch <alerts@clausewatch.example>"
+    smtp_timeout_s: float = 30.0
+    webhook_timeout_s: float = 10.0
+    delivery_attempts: int = 3  # tries per delivery within one run (back-off in between)
+    delivery_backoff_s: float = 1.0  # first back-off; doubles each try
+    delivery_max_runs: int = 5  # runs that retry a failed delivery before giving up
+
     @property
     def db_url(self) -> str:
         if self.database_url:
@@ -76,6 +91,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.home / "site"
 
     @property
     def sources_path(self) -> Path:
