@@ -1,0 +1,159 @@
+"""``clausewatch run``, ``schedule`` and ``flows``: the Prefect flows as CLI commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+flows_app = typer.Typer(help="Run the publish and digest flows.", no_args_is_help=True)
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    from clausewatch.settings import get_settings
+
+    settings = get_settings()
+    settings.ensure_home()
+    # results (task cache) live in the workspace, so a new workspace never sees stale results
+    os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(settings.home / "prefect"))
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def run(
+    sources: Annotated[
+        Path | None, typer.Option("--sources", help="Declarations file (default: settings).")
+    ] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="Import dated history from this tree first.")
+    ] = None,
+    backend: Annotated[str | None, typer.Option(help="LLM backend (default: settings).")] = None,
+    max_drafts: Annotated[
+        int | None, typer.Option(help="Draft at most this many changes in this run.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+    verbose: Annotated[bool, typer.Option(help="Show Prefect's logs.")] = False,
+) -> None:
+    """Run the monitoring flow once: fetch, detect changes, index, draft, queue for review."""
+    _quiet_prefect(verbose)
+    from flows import progress
+    from flows.monitor import monitor_flow
+
+    with _progress() as bar, progress.use(bar):
+        bar.console.print("[dim]starting Prefect (a temporary local server without PREFECT_API_URL)…")
+        summary = monitor_flow(
+            sources_file=str(sources) if sources else None,
+            history_dir=str(history) if history else None,
+            backend=backend,
+            max_drafts=max_drafts,
+        )
+    if as_json:
+        typer.echo(summary.model_dump_json(indent=2))
+    else:
+        _print_summary(summary.model_dump(mode="json"))
+    if summary.status == "failed":
+        raise typer.Exit(1)
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    from clausewatch.settings import get_settings
+
+    table = Table(title=f"monitoring run {s['run_id']}: {s['status']}", show_header=False)
+    for label, key in [
+        ("versions imported from history", "imported_versions"),
+        ("new versions fetched", "new_versions"),
+        ("sources unchanged", "unchanged"),
+        ("clauses embedded", "embedded"),
+        ("changes to draft", "changes_pending"),
+        ("drafts queued for review", "drafts_created"),
+        ("drafts flagged for an editor", "drafts_flagged"),
+        ("redrafts", "redrafts"),
+        ("seconds (of which LLM)", "seconds"),
+    ]:
+        value = s[key]
+        if key == "seconds":
+            value = f"{s['seconds']:.1f} ({s['llm_seconds']:.1f})"
+        table.add_row(label, str(value))
+    console.print(table)
+    for f in s["failures"]:
+        console.print(f"[red]failed[/red] {f['stage']} {f['item']}: {f['reason']}")
+    home = get_settings().home
+    console.print(
+        f"\nWorkspace: {home}\n"
+        "Next: [bold]clausewatch review list[/bold] (drafts awaiting review), "
+        "[bold]clausewatch serve[/bold] (review app), "
+        "[bold]clausewatch status[/bold], [bold]clausewatch history PLATFORM DOC_TYPE[/bold]."
+    )
+
+
+def schedule(
+    cron: Annotated[str, typer.Option(help='Cron expression, e.g. "0 6 * * *".')],
+    name: Annotated[str, typer.Option(help="Deployment name.")] = "clausewatch-monitor",
+    sources: Annotated[Path | None, typer.Option("--sources")] = None,
+    backend: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Serve the monitoring flow on a schedule (needs `prefect server start` + PREFECT_API_URL)."""
+    from clausewatch.errors import ConfigError
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise ConfigError(
+            "scheduling needs a Prefect server: run `prefect server start` and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    _quiet_prefect(True)
+    from flows.monitor import monitor_flow
+
+    params: dict[str, Any] = {"sources_file": str(sources) if sources else None, "backend": backend}
+    console.print(f"serving [bold]{name}[/bold] on cron {cron!r}; Ctrl-C to stop")
+    monitor_flow.serve(name=name, cron=cron, parameters=params)
+
+
+@flows_app.command("publish")
+def publish(
+    out: Annotated[Path | None, typer.Option(help="Site directory.")] = None,
+    alerts: Annotated[bool, typer.Option(help="Send same-day alerts.")] = True,
+) -> None:
+    """Run the publish flow: build the site, send same-day alerts."""
+    _quiet_prefect(False)
+    from flows import progress
+    from flows.publish import publish_flow
+
+    with _progress() as bar, progress.use(bar):
+        summary = publish_flow(out_dir=str(out) if out else None, alerts=alerts)
+    console.print_json(data=summary)
+
+
+@flows_app.command("digest")
+def digest() -> None:
+    """Run the digest flow: send the weekly digest."""
+    _quiet_prefect(False)
+    from flows import progress
+    from flows.publish import digest_flow
+
+    with _progress() as bar, progress.use(bar):
+        summary = digest_flow()
+    console.print_json(data=summary)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("schedule")(schedule)
+    app.add_typer(flows_app, name="flows")

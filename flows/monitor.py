@@ -1,0 +1,105 @@
+"""The monitoring run: track -> detect changes -> index -> retrieve + draft -> review queue."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prefect import flow
+from prefect.futures import wait
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from clausewatch.settings import SAMPLE_SOURCES, get_settings
+from flows import tasks
+from flows.runs import finish_run, start_run
+from schemas.runs import DraftResult, Failure, RunSummary, TrackResult
+
+SAMPLE_HISTORY = SAMPLE_SOURCES.parent / "history"
+
+
+def _failure(stage: str, item: str, exc: BaseException) -> Failure:
+    return Failure(
+        stage=stage, item=item, reason=str(exc) or type(exc).__name__,
+        retryable=bool(getattr(exc, "retryable", False)),
+    )
+
+
+@flow(name="monitor", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)
+def monitor_flow(
+    sources_file: str | None = None,
+    history_dir: str | None = None,
+    backend: str | None = None,
+    max_drafts: int | None = None,
+) -> RunSummary:
+    """One pass of the whole pipeline over the declared sources.
+
+    Per-document and per-change failures are recorded and never stop the others.
+    """
+    settings = get_settings()
+    started = time.monotonic()
+    summary = RunSummary(run_id=start_run("monitor"))
+    sources_path = Path(sources_file) if sources_file else settings.sources_path
+    if history_dir is None and sources_path == SAMPLE_SOURCES:
+        history_dir = str(SAMPLE_HISTORY)  # the shipped demo brings its earlier versions
+    try:
+        if history_dir:
+            summary.imported_versions = tasks.import_history(history_dir)
+
+        sources = tasks.load_sources(str(sources_path))
+        futures = [tasks.track.submit(s, len(sources)) for s in sources]
+        wait(futures)
+        for source, fut in zip(sources, futures, strict=True):
+            try:
+                result: TrackResult = fut.result()
+            except Exception as exc:  # recorded, the other documents go on
+                item = f"{source.get('platform')}/{source.get('doc_type')}"
+                summary.failures.append(_failure("track", item, exc))
+                continue
+            summary.tracked.append(result)
+            if result.outcome == "new":
+                summary.new_versions += 1
+            elif result.outcome == "failed":
+                item = f"{result.platform}/{result.doc_type}"
+                summary.failures.append(
+                    Failure(stage="track", item=item, reason=result.reason or "failed")
+                )
+            else:
+                summary.unchanged += 1
+
+        try:
+            summary.embedded = tasks.index()
+        except Exception as exc:  # drafting still works with fewer comparables
+            summary.failures.append(_failure("index", "provisions", exc))
+
+        try:
+            summary.redrafts = tasks.redrafts(backend)
+        except Exception as exc:
+            summary.failures.append(_failure("redraft", "queue", exc))
+
+        pending = tasks.pending_changes(max_drafts)
+        summary.changes_pending = len(pending)
+        drafts = [tasks.draft.submit(cid, key, backend, len(pending)) for cid, key in pending]
+        wait(drafts)
+        for (change_id, _key), fut in zip(pending, drafts, strict=True):
+            try:
+                d: DraftResult = fut.result()
+            except Exception as exc:
+                summary.failures.append(_failure("draft", f"change {change_id}", exc))
+                continue
+            summary.drafts.append(d)
+            summary.llm_seconds += d.seconds
+            if d.status == "flagged":
+                summary.drafts_flagged += 1
+            else:
+                summary.drafts_created += 1
+    except Exception as exc:
+        summary.failures.append(_failure("run", "monitor", exc))
+        summary.status = "failed"
+        raise
+    finally:
+        if summary.status != "failed":
+            summary.status = "partial" if summary.failures else "ok"
+        summary.seconds = round(time.monotonic() - started, 3)
+        summary.llm_seconds = round(summary.llm_seconds, 3)
+        finish_run(summary.run_id, summary.status, summary.model_dump(mode="json"))
+    return summary

@@ -1,0 +1,77 @@
+"""Publication flows: build the static site and send same-day alerts; the weekly digest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from clausewatch.settings import get_settings
+from flows.progress import report
+from flows.retry import only_transient
+from flows.runs import finish_run, start_run
+from storage.db import session_scope
+
+
+@task(name="build-site", cache_policy=NO_CACHE)
+def build_site(out_dir: str) -> dict[str, Any]:
+    from publication.site import build_site as build
+
+    with session_scope() as session:
+        result = build(session, Path(out_dir))
+    report("build site", advance=1, total=1)
+    return dict(result.model_dump(mode="json")) if hasattr(result, "model_dump") else vars(result)
+
+
+@task(name="same-day-alerts", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
+def same_day_alerts() -> dict[str, Any]:
+    from publication.alerts import send_same_day_alerts
+
+    with session_scope() as session:
+        result = send_same_day_alerts(session)
+    report("send alerts", advance=1, total=1)
+    return dict(result.model_dump(mode="json")) if hasattr(result, "model_dump") else vars(result)
+
+
+@task(name="weekly-digest", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
+def weekly_digest() -> dict[str, Any]:
+    from publication.digest import send_weekly_digest
+
+    with session_scope() as session:
+        result = send_weekly_digest(session)
+    report("send digest", advance=1, total=1)
+    return dict(result.model_dump(mode="json")) if hasattr(result, "model_dump") else vars(result)
+
+
+def _run(flow_name: str, steps: dict[str, Any]) -> dict[str, Any]:
+    run_id = start_run(flow_name)
+    summary: dict[str, Any] = {"run_id": run_id}
+    status = "ok"
+    try:
+        for name, step in steps.items():
+            summary[name] = step()
+    except Exception as exc:
+        status = "failed"
+        summary["error"] = str(exc)
+        raise
+    finally:
+        finish_run(run_id, status, summary)
+    return summary
+
+
+@flow(name="publish")
+def publish_flow(out_dir: str | None = None, alerts: bool = True) -> dict[str, Any]:
+    """Approved analyses -> provision pages, timelines, topics, dataset, feeds; then alerts."""
+    target = out_dir or str(get_settings().home / "site")
+    steps: dict[str, Any] = {"site": lambda: build_site(target)}
+    if alerts:
+        steps["alerts"] = same_day_alerts
+    return _run("publish", steps)
+
+
+@flow(name="digest")
+def digest_flow() -> dict[str, Any]:
+    """The weekly digest for subscribers who chose it."""
+    return _run("digest", {"digest": weekly_digest})

@@ -1,0 +1,164 @@
+"""Small typed tasks of the monitoring pipeline. Each calls one function of a package."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clausewatch.settings import get_settings
+from flows.progress import report
+from flows.retry import only_transient
+from schemas.runs import DraftResult, TrackResult
+from storage.db import session_scope
+from storage.models import Change, Clause, Draft, Version
+
+MATERIAL_KINDS = ("added", "removed", "modified")
+
+_llm_slots_lock = threading.Lock()
+_llm_slots: threading.BoundedSemaphore | None = None
+
+
+def llm_slots() -> threading.BoundedSemaphore:
+    """Process-wide cap on concurrent LLM calls (settings.llm_concurrency)."""
+    global _llm_slots
+    with _llm_slots_lock:
+        if _llm_slots is None:
+            _llm_slots = threading.BoundedSemaphore(max(1, get_settings().llm_concurrency))
+        return _llm_slots
+
+
+@task(name="import-history", cache_policy=NO_CACHE)
+def import_history(history_dir: str) -> int:
+    """Backfill dated versions from a ``<platform>/<doc_type>/<date>.md`` tree (idempotent)."""
+    from archive.importer import import_tree
+
+    with session_scope() as session:
+        report_ = import_tree(session, Path(history_dir))
+    report("import history", advance=1, total=1)
+    return int(report_.added)
+
+
+@task(name="load-sources", cache_policy=NO_CACHE)
+def load_sources(sources_file: str) -> list[dict[str, object]]:
+    from archive.sources import load_sources as load
+
+    return [s.model_dump(mode="json") for s in load(Path(sources_file))]
+
+
+@task(
+    name="track",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=only_transient,
+)
+def track(source: dict[str, object], total: int) -> TrackResult:
+    """Fetch one declared source; a failure is recorded by the archive and returned."""
+    from archive.sources import Source
+    from archive.track import track_source
+
+    decl = Source.model_validate(source)
+    with session_scope() as session:
+        outcome = track_source(session, decl)
+    report("fetch sources", advance=1, total=total, note=f"{decl.platform}/{decl.doc_type}")
+    return TrackResult(
+        platform=decl.platform,
+        doc_type=decl.doc_type,
+        outcome=outcome.outcome,
+        reason=outcome.reason,
+        version_id=outcome.version_id,
+    )
+
+
+@task(name="index", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
+def index() -> int:
+    """Embed new or changed clauses of current versions (nothing when unchanged)."""
+    from vectorstore.indexing import index_provisions
+
+    with session_scope() as session:
+        result = index_provisions(session)
+    report("index", advance=1, total=1, note=f"{result.embedded} embedded")
+    return int(result.embedded)
+
+
+@task(name="pending-changes", cache_policy=NO_CACHE)
+def pending_changes(limit: int | None = None) -> list[tuple[int, str]]:
+    """Material changes between versions that have no draft yet, newest first.
+
+    Returns (change id, content key); the key makes the draft task's cache content-addressed.
+    """
+    with session_scope() as session:
+        drafted = select(Draft.change_id).where(Draft.change_id.is_not(None))
+        query = (
+            select(Change)
+            .join(Version, Version.id == Change.new_version_id)
+            .where(
+                Change.old_version_id.is_not(None),
+                Change.kind.in_(MATERIAL_KINDS),
+                Change.id.not_in(drafted),
+            )
+            .order_by(Version.version_date.desc(), Change.id)
+        )
+        if limit:
+            query = query.limit(limit)
+        return [(c.id, change_key(session, c)) for c in session.scalars(query)]
+
+
+def change_key(session: Session, change: Change) -> str:
+    """A content hash of a change: its kind and the texts before and after."""
+    texts = []
+    for clause_id in (change.old_clause_id, change.new_clause_id):
+        clause = session.get(Clause, clause_id) if clause_id is not None else None
+        texts.append(clause.text_sha256 if clause is not None else "-")
+    return hashlib.sha256("|".join([change.kind, *texts]).encode()).hexdigest()
+
+
+@task(
+    name="draft",
+    cache_policy=INPUTS + TASK_SOURCE,
+    persist_result=True,
+    result_serializer="json",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=only_transient,
+)
+def draft(change_id: int, content_key: str, backend: str | None, total: int) -> DraftResult:
+    """Draft the analysis of one change (re-asked and flagged inside the drafting package).
+
+    Cached by (change id, content key, backend): a rerun reuses what it already did.
+    """
+    from drafting.service import draft_change
+    from llm.factory import get_llm
+
+    started = time.monotonic()
+    with llm_slots(), session_scope() as session:
+        row = draft_change(session, change_id, llm=get_llm(backend))
+        result = DraftResult(
+            change_id=change_id,
+            draft_id=row.id,
+            status=row.status,
+            tokens_in=row.tokens_in,
+            tokens_out=row.tokens_out,
+            seconds=round(time.monotonic() - started, 3),
+        )
+    report("draft analyses", advance=1, total=total, note=f"change {change_id}: {result.status}")
+    return result
+
+
+@task(name="redrafts", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
+def redrafts(backend: str | None) -> int:
+    """Drafts editors sent back with instructions come back to the queue."""
+    from drafting.service import process_redrafts
+    from llm.factory import get_llm
+
+    with llm_slots(), session_scope() as session:
+        done = process_redrafts(session, llm=get_llm(backend))
+    report("redrafts", advance=1, total=1)
+    return len(done)

@@ -1,0 +1,50 @@
+"""What a monitoring run did, stage by stage (shown by the CLI, stored in ``runs``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Failure(BaseModel):
+    stage: str
+    item: str  # e.g. "nimbus-ai/privacy_policy" or "change 42"
+    reason: str
+    retryable: bool = False
+
+
+class TrackResult(BaseModel):
+    platform: str
+    doc_type: str
+    outcome: str  # new | unchanged | not_modified | failed
+    reason: str | None = None
+    version_id: int | None = None
+
+
+class DraftResult(BaseModel):
+    change_id: int
+    draft_id: int | None = None
+    status: str  # pending | flagged | reused | failed
+    reason: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    seconds: float = 0.0
+
+
+class RunSummary(BaseModel):
+    run_id: int
+    flow: str = "monitor"
+    status: str = "ok"  # ok | partial | failed
+    imported_versions: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    changes_pending: int = 0
+    embedded: int = 0
+    drafts_created: int = 0
+    drafts_flagged: int = 0
+    drafts_reused: int = 0
+    redrafts: int = 0
+    llm_seconds: float = 0.0
+    seconds: float = 0.0
+    failures: list[Failure] = Field(default_factory=list)
+    tracked: list[TrackResult] = Field(default_factory=list)
+    drafts: list[DraftResult] = Field(default_factory=list)
