@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     llm_concurrency: int = 1
     llm_threads: int = 2
     llm_context_tokens: int = 8192
+    llm_api_key: SecretStr | None = None  # for openai-compatible gateways that need one
+    llm_retries: int = 3  # extra attempts after a transport error (connection, timeout, 429, 5xx)
+    llm_retry_wait_s: float = 2.0  # first back-off; doubles per attempt, capped at 30 s
+    llm_cache: bool = True  # reuse stored answers for identical requests
+    llm_local_start_timeout_s: float = 180.0  # loading the local model and health check
 
     # review app
     secret_key: SecretStr | None = None
