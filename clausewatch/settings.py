@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = 30.0
     fetch_max_bytes: int = 20 * 1024 * 1024
     fetch_retries: int = 3
+    fetch_backoff_s: float = 1.0  # first retry delay; doubles each retry (jittered)
     fetch_max_redirects: int = 5
     user_agent: str = "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; policy monitor)"
 
