@@ -63,7 +63,10 @@ class Settings(BaseSettings):
     llm_local_start_timeout_s: float = 180.0  # loading the local model and health check
 
     # review app
-    secret_key: SecretStr | None = None
+    secret_key: SecretStr | None = None  # unset: generated once into <home>/review-secret-key
+    review_secure_cookies: bool = False  # set when served over HTTPS (adds Secure to cookies)
+    review_session_hours: float = 12.0
+    review_run_redrafts: bool = True  # the app runs drafting.process_redrafts after a request
 
     # publication: site, feeds, alerts and digests
     site_url: str = "https://clausewatch.example/"  # absolute base for feed and alert links

@@ -11,6 +11,7 @@ from storage.models.archive import (
 from storage.models.base import Base
 from storage.models.drafts import Draft, DraftEvent, LLMCall, Run
 from storage.models.publication import Delivery, Subscriber
+from storage.models.review import LoginAttempt, User
 
 __all__ = [
     "Base",
@@ -22,8 +23,10 @@ __all__ = [
     "DraftEvent",
     "FetchAttempt",
     "LLMCall",
+    "LoginAttempt",
     "Run",
     "Snapshot",
     "Subscriber",
+    "User",
     "Version",
 ]

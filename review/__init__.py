@@ -1,0 +1,1 @@
+"""Human review of drafted analyses: service layer, accounts, web app and CLI."""
