@@ -59,7 +59,12 @@ class Version(Base):
     """A distinct normalised text of a document, dated."""
 
     __tablename__ = "versions"
-    __table_args__ = (UniqueConstraint("document_id", "text_sha256"),)
+    # A text may come back (A -> B -> A is a real change), so text_sha256 is not unique per
+    # document; the date is (migration 0002).
+    __table_args__ = (
+        UniqueConstraint("document_id", "version_date", name="uq_versions_document_date"),
+        Index("ix_versions_document_text", "document_id", "text_sha256"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
@@ -95,6 +100,7 @@ class Clause(Base):
     text: Mapped[str] = mapped_column(Text)
     text_sha256: Mapped[str] = mapped_column(String(64), index=True)
     tokens: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20), default="paragraph", server_default="paragraph")
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     version: Mapped[Version] = relationship(back_populates="clauses")
