@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     llm_concurrency: int = 1
     llm_threads: int = 2
     llm_context_tokens: int = 8192
+
+    # drafting: how much retrieval context goes into one prompt
+    drafting_comparables: int = 3
+    drafting_regulations: int = 6
+    drafting_examples: int = 2
     llm_api_key: SecretStr | None = None  # for openai-compatible gateways that need one
     llm_retries: int = 3  # extra attempts after a transport error (connection, timeout, 429, 5xx)
     llm_retry_wait_s: float = 2.0  # first back-off; doubles per attempt, capped at 30 s
