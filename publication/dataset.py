@@ -1,0 +1,46 @@
+"""The public JSON dataset and its versioned JSON Schema (generated from the pydantic models)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from publication.catalog import DATASET_SCHEMA_VERSION, Catalog, Dataset
+
+DATASET_PATH = "data/dataset.json"
+SCHEMA_PATH = f"data/schema/dataset-{DATASET_SCHEMA_VERSION}.json"
+
+
+def build_dataset(catalog: Catalog, site_url: str) -> Dataset:
+    analyses = sorted(catalog.analyses, key=lambda a: a.draft_id)
+    updated = max((a.approved_at for a in analyses), default=None)
+    return Dataset(
+        site_url=site_url,
+        updated=updated,
+        platforms=catalog.platforms(),
+        documents=catalog.documents,
+        analyses=analyses,
+    )
+
+
+def dataset_schema(site_url: str) -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of :class:`publication.catalog.Dataset`, with its version."""
+    schema = Dataset.model_json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": site_url.rstrip("/") + "/" + SCHEMA_PATH,
+        "version": DATASET_SCHEMA_VERSION,
+        **schema,
+    }
+
+
+def _dumps(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def dataset_bytes(catalog: Catalog, site_url: str) -> bytes:
+    return _dumps(build_dataset(catalog, site_url).model_dump(mode="json"))
+
+
+def schema_bytes(site_url: str) -> bytes:
+    return _dumps(dataset_schema(site_url))

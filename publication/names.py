@@ -1,0 +1,80 @@
+"""Display names, URL slugs and topic phrases shared by pages, feeds and messages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from schemas.taxonomy import CATEGORIES
+
+EXPOSURE_ORDER: dict[str, int] = {"Low": 1, "Medium": 2, "High": 3}
+
+_ACRONYMS = {"ai", "api", "aws", "dpa", "tos", "eu", "uk", "us", "llm", "ml", "xai"}
+
+# How a topic page reads: "What 12 AI platforms say about <phrase>".
+TOPIC_PHRASES: dict[str, str] = {
+    "data-collection": "collecting your data",
+    "training-use": "training on your data",
+    "data-retention": "how long they keep your data",
+    "data-sharing": "sharing your data with others",
+    "enterprise-data-terms": "separate terms for business and API customers",
+    "subprocessors": "sub-processors and service providers",
+    "international-transfers": "moving your data across borders",
+    "user-choice": "consent, opt-outs and settings",
+    "user-access-deletion": "accessing and deleting your data",
+    "children": "children and age limits",
+    "sensitive-data": "sensitive and biometric data",
+    "location-data": "your location",
+    "security-breach": "security and breach notification",
+    "automated-decisions": "profiling and automated decisions",
+    "content-ownership": "who owns your inputs and outputs",
+    "content-removal": "removing your content",
+    "acceptable-use": "what you may not do",
+    "unilateral-change": "changing their terms",
+    "termination": "suspending or closing your account",
+    "limitation-of-liability": "limiting their liability",
+    "indemnification": "making you indemnify them",
+    "arbitration": "arbitration and class-action waivers",
+    "governing-law": "which law governs",
+    "jurisdiction": "which courts hear disputes",
+    "contract-by-using": "agreeing to terms by using the service",
+}
+assert set(TOPIC_PHRASES) == set(CATEGORIES)
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """Lower-case ASCII words joined by hyphens; never empty."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = slug[:max_length].rstrip("-")
+    return slug or "item"
+
+
+def display_name(slug: str) -> str:
+    """``nimbus-ai`` -> ``Nimbus AI``, ``privacy_policy`` -> ``Privacy Policy``."""
+    words = [w for w in re.split(r"[-_\s]+", slug) if w]
+    if not words:
+        return slug
+    return " ".join(w.upper() if w.lower() in _ACRONYMS else w[:1].upper() + w[1:] for w in words)
+
+
+def category_title(slug: str) -> str:
+    return display_name(slug)
+
+
+def topic_phrase(slug: str) -> str:
+    return TOPIC_PHRASES.get(slug, display_name(slug).lower())
+
+
+def human_date(value: datetime | None) -> str:
+    """``3 March 2026``; empty for unknown dates."""
+    if value is None:
+        return ""
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def exposure_at_least(level: str, minimum: str | None) -> bool:
+    if not minimum:
+        return True
+    return EXPOSURE_ORDER.get(level, 0) >= EXPOSURE_ORDER[minimum]

@@ -1,0 +1,67 @@
+"""Jinja2 environments: HTML autoescaped everywhere, plain text for e-mail bodies."""
+
+from __future__ import annotations
+
+import posixpath
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from publication.names import (
+    category_title,
+    display_name,
+    human_date,
+    topic_phrase,
+)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def relative_url(target: str, from_page: str) -> str:
+    """Link from one site page to another, both given relative to the site root."""
+    start = posixpath.dirname(from_page) or "."
+    return posixpath.relpath(target, start)
+
+
+def _iso_date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value is not None else ""
+
+
+def _common(env: Environment) -> Environment:
+    env.filters["human_date"] = human_date
+    env.filters["iso_date"] = _iso_date
+    env.filters["display_name"] = display_name
+    env.filters["category_title"] = category_title
+    env.filters["topic_phrase"] = topic_phrase
+    env.globals["relative_url"] = relative_url
+    return env
+
+
+@lru_cache(maxsize=1)
+def html_env() -> Environment:
+    """Autoescaping is on for every template: policy text and model output are untrusted."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return _common(env)
+
+
+@lru_cache(maxsize=1)
+def text_env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=False,  # noqa: S701 -- plain-text e-mail bodies, never served as HTML
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return _common(env)
