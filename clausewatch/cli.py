@@ -30,6 +30,7 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "flows.cli",
     "clausewatch.status",
+    "clauses.cli",
 ]
 
 

@@ -42,3 +42,25 @@ class ClauseChange(BaseModel):
     word_diff: list[WordOp] | None = None
     old_position: int | None = None
     new_position: int | None = None
+    # a modified clause that also changed place or heading trail (always true for "moved")
+    moved: bool = False
+
+
+class Alignment(BaseModel):
+    """Two versions aligned clause by clause.
+
+    ``changes`` are in reading order of the new version (removed clauses where they used to
+    be). ``clauses`` are the new version's clauses, each carrying its predecessor's id when it
+    was matched to one (stable identity across versions).
+    """
+
+    changes: list[ClauseChange] = Field(default_factory=list)
+    clauses: list[ClauseSeg] = Field(default_factory=list)
+    unchanged: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """Number of changes of each kind (every kind present, zero when none)."""
+        result = {"added": 0, "removed": 0, "modified": 0, "moved": 0}
+        for change in self.changes:
+            result[change.kind] += 1
+        return result

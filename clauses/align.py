@@ -1,0 +1,255 @@
+"""Alignment of two segmented versions: which clauses were added, removed, modified or moved.
+
+1. Clauses with equal canonical text (:func:`clauses.canonical.canonical`) are matched first,
+   repeats in order. Cosmetic edits therefore never show up as changes.
+2. Among the leftovers only, each new clause is compared with the old clauses that share rare
+   words with it (an inverted index prunes the candidates), and pairs at least ``threshold``
+   similar (normalised Indel similarity of their words) are matched greedily, best first.
+   Those are modifications, with a word-level diff.
+3. A matched clause moved if it left the longest run of clauses kept in order, or if it now
+   sits under a different section. Sections are compared by canonical heading trail
+   (renumbering ignored); an old section whose trail no longer exists maps to the new section
+   that received most of its clauses, so renaming a heading moves nothing.
+4. "Last updated"/"Effective date" lines are matched among themselves and never reported.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass
+
+from clauses.canonical import canonical, is_date_line
+from clauses.worddiff import similarity, word_diff
+from schemas.clauses import Alignment, ClauseChange, ClauseRef, ClauseSeg
+
+__all__ = ["DEFAULT_THRESHOLD", "Alignment", "align"]
+
+DEFAULT_THRESHOLD = 0.5
+_CANDIDATES = 8
+_MAX_POSTINGS = 64
+
+
+@dataclass(frozen=True)
+class _Pair:
+    old: int
+    new: int
+    exact: bool
+    similarity: float
+
+
+def _section(clause: ClauseSeg) -> tuple[str, ...]:
+    return tuple(canonical(heading) for heading in clause.path)
+
+
+def _exact_pairs(
+    old_keys: list[str], new_keys: list[str], old_skip: list[bool], new_skip: list[bool]
+) -> dict[int, int]:
+    buckets: dict[str, deque[int]] = defaultdict(deque)
+    for i, key in enumerate(old_keys):
+        if not old_skip[i]:
+            buckets[key].append(i)
+    pairs: dict[int, int] = {}
+    for j, key in enumerate(new_keys):
+        if new_skip[j]:
+            continue
+        bucket = buckets.get(key)
+        if bucket:
+            pairs[j] = bucket.popleft()
+    return pairs
+
+
+def _similar_pairs(
+    old_keys: list[str],
+    new_keys: list[str],
+    left_old: list[int],
+    left_new: list[int],
+    threshold: float,
+) -> list[_Pair]:
+    if not left_old or not left_new:
+        return []
+    old_words = {i: old_keys[i].split() for i in left_old}
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i in left_old:
+        for word in set(old_words[i]):
+            postings[word].append(i)
+    n_old, n_new = len(old_keys) or 1, len(new_keys) or 1
+    edges: list[tuple[float, float, int, int]] = []
+    for j in left_new:
+        words = new_keys[j].split()
+        shared: Counter[int] = Counter()
+        for word in set(words):
+            posting = postings.get(word)
+            if posting and len(posting) <= _MAX_POSTINGS:
+                shared.update(posting)
+        if not shared:
+            # only common words: compare with the old clauses nearest in place
+            rel = j / n_new
+            nearest = sorted(left_old, key=lambda i: abs(i / n_old - rel))[:_CANDIDATES]
+            candidates = nearest
+        else:
+            candidates = [i for i, _ in shared.most_common(_CANDIDATES)]
+        for i in candidates:
+            a, b = old_words[i], words
+            if 2 * min(len(a), len(b)) < threshold * (len(a) + len(b)):
+                continue  # cannot reach the threshold
+            score = similarity(a, b)
+            if score >= threshold:
+                edges.append((score, -abs(i / n_old - j / n_new), i, j))
+    edges.sort(reverse=True)
+    taken_old: set[int] = set()
+    taken_new: set[int] = set()
+    pairs: list[_Pair] = []
+    for score, _, i, j in edges:
+        if i in taken_old or j in taken_new:
+            continue
+        taken_old.add(i)
+        taken_new.add(j)
+        pairs.append(_Pair(i, j, exact=False, similarity=score))
+    return pairs
+
+
+def _in_order(pairs: list[_Pair]) -> set[int]:
+    """Indexes (into ``pairs``, sorted by old position) of a longest run kept in order."""
+    tails: list[int] = []
+    tail_index: list[int] = []
+    previous: list[int] = [-1] * len(pairs)
+    for k, pair in enumerate(pairs):
+        pos = bisect_left(tails, pair.new)
+        if pos == len(tails):
+            tails.append(pair.new)
+            tail_index.append(k)
+        else:
+            tails[pos] = pair.new
+            tail_index[pos] = k
+        previous[k] = tail_index[pos - 1] if pos else -1
+    keep: set[int] = set()
+    k = tail_index[-1] if tail_index else -1
+    while k >= 0:
+        keep.add(k)
+        k = previous[k]
+    return keep
+
+
+def _section_map(
+    old: list[ClauseSeg], new: list[ClauseSeg], pairs: list[_Pair]
+) -> dict[tuple[str, ...], tuple[str, ...]]:
+    new_sections = {_section(clause) for clause in new}
+    votes: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
+    for pair in pairs:
+        votes[_section(old[pair.old])][_section(new[pair.new])] += 1
+    mapping: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for section in {_section(clause) for clause in old}:
+        if section in new_sections:
+            mapping[section] = section
+        elif votes.get(section):
+            mapping[section] = votes[section].most_common(1)[0][0]
+    return mapping
+
+
+def _ref(clause: ClauseSeg, clause_id: str) -> ClauseRef:
+    return ClauseRef(id=clause_id, path=list(clause.path), text=clause.text)
+
+
+def _unique_id(stem: str, used: set[str]) -> str:
+    if stem not in used:
+        return stem
+    base = stem.split("-")[0]
+    n = 2
+    while f"{base}-{n}" in used:
+        n += 1
+    return f"{base}-{n}"
+
+
+def align(
+    old: list[ClauseSeg], new: list[ClauseSeg], *, threshold: float = DEFAULT_THRESHOLD
+) -> Alignment:
+    """Align two versions' clauses (see the module docstring for the method)."""
+    old_keys = [canonical(clause.text) for clause in old]
+    new_keys = [canonical(clause.text) for clause in new]
+    old_dates = [is_date_line(clause.text) for clause in old]
+    new_dates = [is_date_line(clause.text) for clause in new]
+
+    by_new = _exact_pairs(old_keys, new_keys, old_dates, new_dates)
+    pairs = [_Pair(i, j, exact=True, similarity=1.0) for j, i in by_new.items()]
+    taken_old = set(by_new.values())
+    left_old = [i for i in range(len(old)) if i not in taken_old and not old_dates[i]]
+    left_new = [j for j in range(len(new)) if j not in by_new and not new_dates[j]]
+    pairs.extend(_similar_pairs(old_keys, new_keys, left_old, left_new, threshold))
+    pairs.sort(key=lambda pair: pair.old)
+
+    # date lines: matched in order, never reported
+    date_pairs = list(
+        zip(
+            [i for i, is_date in enumerate(old_dates) if is_date],
+            [j for j, is_date in enumerate(new_dates) if is_date],
+            strict=False,
+        )
+    )
+
+    kept_in_order = _in_order(pairs)
+    sections = _section_map(old, new, pairs)
+
+    ids = [clause.id for clause in new]
+    for pair in pairs:
+        ids[pair.new] = old[pair.old].id
+    for i, j in date_pairs:
+        ids[j] = old[i].id
+    inherited = {pair.new for pair in pairs} | {j for _, j in date_pairs}
+    used = {ids[j] for j in inherited}
+    for j, clause in enumerate(new):
+        if j not in inherited:
+            ids[j] = _unique_id(clause.id, used)
+            used.add(ids[j])
+
+    changes: list[tuple[float, ClauseChange]] = []
+    unchanged = 0
+    new_of_old: dict[int, int] = {}
+    for k, pair in enumerate(pairs):
+        new_of_old[pair.old] = pair.new
+        o, n = old[pair.old], new[pair.new]
+        moved = k not in kept_in_order or sections.get(_section(o)) != _section(n)
+        if pair.exact and not moved:
+            unchanged += 1
+            continue
+        change = ClauseChange(
+            kind="moved" if pair.exact else "modified",
+            old=_ref(o, o.id),
+            new=_ref(n, ids[pair.new]),
+            old_position=o.position,
+            new_position=n.position,
+            moved=moved,
+        )
+        if not pair.exact:
+            change.similarity = round(pair.similarity, 4)
+            change.word_diff = word_diff(o.text, n.text)
+        changes.append((float(pair.new), change))
+
+    matched_new = {pair.new for pair in pairs}
+    for j in left_new:
+        if j not in matched_new:
+            n = new[j]
+            change = ClauseChange(kind="added", new=_ref(n, ids[j]), new_position=n.position)
+            changes.append((float(j), change))
+    # a removed clause is reported after the last in-order clause that preceded it
+    anchors = {pairs[k].old: pairs[k].new for k in kept_in_order}
+    anchor = -0.5
+    removed_rank = 0
+    left_old_set = set(left_old) - set(new_of_old)
+    for i in range(len(old)):
+        if i in anchors:
+            anchor = anchors[i] + 0.5
+        elif i in left_old_set:
+            removed_rank += 1
+            o = old[i]
+            change = ClauseChange(kind="removed", old=_ref(o, o.id), old_position=o.position)
+            changes.append((anchor + removed_rank * 1e-9, change))
+    changes.sort(key=lambda item: item[0])
+
+    clauses = [
+        clause if ids[j] == clause.id else clause.model_copy(update={"id": ids[j]})
+        for j, clause in enumerate(new)
+    ]
+    return Alignment(
+        changes=[change for _, change in changes], clauses=clauses, unchanged=unchanged
+    )
