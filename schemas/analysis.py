@@ -7,7 +7,7 @@ small models otherwise run to ``max_tokens``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -73,6 +73,11 @@ class Provenance(BaseModel):
     attempts: int = 1
     latency_ms: int = 0
     created_at: datetime | None = None
+    # approved drafts shown to the model as examples, and the classifier's category hint
+    examples: list[int] = Field(default_factory=list)
+    category_hint: list[str] = Field(default_factory=list)
+    # why retrieval returned less than usual (vector store not indexed, errors)
+    retrieval_notes: list[str] = Field(default_factory=list)
 
 
 class ProvisionAnalysis(_Strict):
@@ -101,6 +106,11 @@ class MaterialChange(_Strict):
     clause_id: Short
     kind: ChangeKind
     line: Short
+    change_id: int | None = None
+    draft_id: int | None = None  # the draft whose change summary gave the line, if any
+
+
+MAX_SUMMARY_CHANGES = 50
 
 
 class ChangeSummary(_Strict):
@@ -108,5 +118,16 @@ class ChangeSummary(_Strict):
 
     platform: Short
     doc_type: Short
+    version_id: int | None = None
     version_date: datetime
-    changes: Annotated[list[MaterialChange], Field(max_length=50)] = Field(default_factory=list)
+    changes: Annotated[list[MaterialChange], Field(max_length=MAX_SUMMARY_CHANGES)] = Field(
+        default_factory=list
+    )
+    omitted: int = 0  # material changes beyond the first MAX_SUMMARY_CHANGES
+
+
+def analysis_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``ProvisionAnalysis`` as published for users and tools."""
+    schema = ProvisionAnalysis.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -1,0 +1,135 @@
+"""``clausewatch analyze`` (draft one clause's analysis) and ``clausewatch analysis-schema``."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from clausewatch.errors import InputError
+
+if TYPE_CHECKING:
+    from drafting.context import ChangeInput, ClauseInput
+    from schemas.clauses import ClauseSeg
+
+
+def _segments(location: str) -> list[ClauseSeg]:
+    from archive.loader import load_markdown
+    from clauses.segment import segment
+
+    clauses = segment(load_markdown(location), with_tokens=False)
+    if not clauses:
+        raise InputError(f"{location}: no clauses found (the document has no text)")
+    return clauses
+
+
+def resolve_clause(
+    file: str, clause_id: str, *, platform: str, doc_type: str, previous: str | None
+) -> tuple[ClauseInput, ChangeInput | None]:
+    """The clause ``clause_id`` of ``file`` (as ``clausewatch segment`` prints it) and, with
+    ``previous``, its change computed by aligning the two versions."""
+    from drafting.context import ChangeInput, ClauseInput
+
+    new = _segments(file)
+    by_id = {c.id: c for c in new}
+    if previous is None:
+        seg = by_id.get(clause_id)
+        if seg is None:
+            raise InputError(f"no clause {clause_id!r} in {file} (see: clausewatch segment FILE)")
+        return ClauseInput(seg.id, seg.text, platform, doc_type, list(seg.path)), None
+
+    from clauses.align import align
+
+    old = _segments(previous)
+    alignment = align(old, new)
+    aligned_ids = [c.id for c in alignment.clauses]
+    subject = by_id.get(clause_id)
+    if subject is not None:
+        uid = aligned_ids[new.index(subject)]
+    elif clause_id in aligned_ids:  # an id as printed by `clausewatch diff`
+        uid = clause_id
+        subject = new[aligned_ids.index(clause_id)]
+    else:
+        subject = None
+        uid = clause_id
+    for ch in alignment.changes:
+        if subject is not None and ch.new is not None and ch.new.id == uid:
+            return (
+                ClauseInput(uid, subject.text, platform, doc_type, list(subject.path)),
+                ChangeInput(
+                    kind=ch.kind,
+                    old_text=ch.old.text if ch.old else None,
+                    new_text=ch.new.text,
+                    old_path=list(ch.old.path) if ch.old else [],
+                    new_path=list(ch.new.path),
+                ),
+            )
+        if subject is None and ch.kind == "removed" and ch.old is not None and ch.old.id == uid:
+            return (
+                ClauseInput(uid, ch.old.text, platform, doc_type, list(ch.old.path)),
+                ChangeInput(kind="removed", old_text=ch.old.text, old_path=list(ch.old.path)),
+            )
+    if subject is None:
+        raise InputError(
+            f"no clause {clause_id!r} in {file} or among the clauses removed since {previous}"
+        )
+    typer.echo(f"note: clause {clause_id} is unchanged since {previous}", err=True)
+    return ClauseInput(uid, subject.text, platform, doc_type, list(subject.path)), None
+
+
+def analyze_command(
+    file: Annotated[str, typer.Argument(help="The document (file path or URL).")],
+    platform: Annotated[str, typer.Option("--platform", help="Platform of the document.")],
+    doc_type: Annotated[str, typer.Option("--doc-type", help="privacy_policy, terms_of_service…")],
+    clause: Annotated[str, typer.Option("--clause", help="Clause id (clausewatch segment).")],
+    previous: Annotated[
+        str | None, typer.Option("--previous", help="Earlier version: analyse the change.")
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="LLM backend (default: settings).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON.")] = False,
+) -> None:
+    """Draft a validated, grounded ProvisionAnalysis of one clause (nothing is stored but the
+    LLM call log). Exits 1 with the errors when the model never produced a valid analysis."""
+    from drafting.engine import draft_analysis
+    from drafting.service import build_context
+    from llm.factory import get_llm
+    from storage.db import session_scope
+
+    clause_input, change = resolve_clause(
+        file, clause, platform=platform, doc_type=doc_type, previous=previous
+    )
+    llm = get_llm(backend)
+    try:
+        with session_scope() as session:
+            ctx = build_context(session, clause_input, change)
+        outcome = draft_analysis(ctx, llm)
+    finally:
+        llm.close()
+    if outcome.analysis is None:
+        typer.echo(
+            f"analysis flagged after {len(outcome.attempts)} attempt(s); errors:", err=True
+        )
+        for err in outcome.errors:
+            typer.echo(f"  - {err}", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps(outcome.analysis.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
+    from drafting.render import print_analysis
+
+    print_analysis(outcome.analysis)
+
+
+def schema_command() -> None:
+    """Print the JSON Schema of ProvisionAnalysis."""
+    from schemas.analysis import analysis_json_schema
+
+    typer.echo(json.dumps(analysis_json_schema(), indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze_command)
+    app.command("analysis-schema")(schema_command)

@@ -1,0 +1,151 @@
+"""Grounding checks beyond the schema. Every failure is a message a re-ask can act on.
+
+Two levels:
+- ``check_answer``: the model's choices resolve (sentence numbers exist, comparisons name a
+  retrieved provision, provision ids are retrieved candidates in the catalogue, slugs exist).
+- ``check_grounding``: an assembled (or editor-edited) ``ProvisionAnalysis`` against its
+  sources: excerpts verbatim after white-space normalisation, comparisons retrieved and
+  quoted verbatim, provision ids in the catalogue, categories taxonomy slugs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from drafting.answer import ModelAnswer
+from drafting.sentences import normalize_ws
+from schemas.analysis import ProvisionAnalysis
+from schemas.retrieval import Comparable
+from schemas.taxonomy import CATEGORIES
+
+
+@dataclass(frozen=True)
+class PromptView:
+    """What the model was shown, by number and id."""
+
+    sentence_count: int
+    comparable_sentences: Mapping[str, int]  # clause id -> sentences shown
+    regulation_ids: Collection[str]  # candidates that exist in the catalogue
+    with_change: bool
+
+
+def _listing(ids: Collection[str]) -> str:
+    return ", ".join(sorted(ids)) if ids else "none (leave the list empty)"
+
+
+def check_answer(answer: ModelAnswer, view: PromptView) -> list[str]:
+    errors: list[str] = []
+    for slug in answer.categories:
+        if slug not in CATEGORIES:
+            errors.append(
+                f"categories: {slug!r} is not a taxonomy slug; use slugs from the CATEGORIES list"
+            )
+    if len(set(answer.categories)) != len(answer.categories):
+        errors.append("categories: list each slug once")
+    for n in answer.excerpt_sentences:
+        if not 1 <= n <= view.sentence_count:
+            errors.append(
+                f"excerpt_sentences: sentence {n} does not exist in the clause; "
+                f"choose numbers between 1 and {view.sentence_count}"
+            )
+    if view.with_change and not answer.change_summary:
+        errors.append("change_summary: required, one line saying what the change does")
+    seen: set[str] = set()
+    for i, c in enumerate(answer.comparisons):
+        where = f"comparisons[{i}]"
+        if c.clause_id not in view.comparable_sentences:
+            errors.append(
+                f"{where}: {c.clause_id!r} is not a retrieved provision; use only ids from "
+                f"COMPARABLE PROVISIONS: {_listing(view.comparable_sentences)}"
+            )
+            continue
+        if c.clause_id in seen:
+            errors.append(f"{where}: provision {c.clause_id} is compared twice; compare it once")
+        seen.add(c.clause_id)
+        shown = view.comparable_sentences[c.clause_id]
+        if not 1 <= c.sentence <= shown:
+            errors.append(
+                f"{where}: provision {c.clause_id} has no sentence {c.sentence}; "
+                f"choose between 1 and {shown}"
+            )
+    cited: set[str] = set()
+    for i, r in enumerate(answer.regulatory_landscape):
+        where = f"regulatory_landscape[{i}]"
+        if r.provision_id not in view.regulation_ids:
+            errors.append(
+                f"{where}: provision_id {r.provision_id!r} is not one of the REGULATION "
+                f"CANDIDATES; use only: {_listing(view.regulation_ids)}"
+            )
+        elif r.provision_id in cited:
+            errors.append(f"{where}: {r.provision_id} is cited twice; cite it once")
+        cited.add(r.provision_id)
+    return errors
+
+
+@dataclass(frozen=True)
+class GroundingSources:
+    """The texts and ids an analysis must be grounded in."""
+
+    clause_text: str
+    comparables: Mapping[str, Comparable]
+    catalogue_ids: Collection[str]
+    candidate_ids: Collection[str] | None = None  # None: any catalogue id is acceptable
+
+    @classmethod
+    def from_record(
+        cls, record: Mapping[str, Any], catalogue_ids: Collection[str]
+    ) -> GroundingSources:
+        """From ``Draft.context`` (see ``DraftContext.to_record``), e.g. after an edit."""
+        comparables = {
+            c["clause_id"]: Comparable.model_validate(c) for c in record.get("comparables", [])
+        }
+        return cls(
+            clause_text=str(record["clause"]["text"]),
+            comparables=comparables,
+            catalogue_ids=catalogue_ids,
+            candidate_ids=None,
+        )
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    return normalize_ws(needle) in normalize_ws(haystack)
+
+
+def check_grounding(analysis: ProvisionAnalysis, sources: GroundingSources) -> list[str]:
+    errors: list[str] = []
+    if not _contains(sources.clause_text, analysis.excerpt):
+        errors.append(
+            "excerpt: not a verbatim quote of the clause; choose sentences of the clause "
+            "instead of paraphrasing"
+        )
+    for slug in analysis.categories:
+        if slug not in CATEGORIES:
+            errors.append(f"categories: {slug!r} is not a taxonomy slug")
+    for i, c in enumerate(analysis.comparisons):
+        where = f"comparisons[{i}]"
+        source = sources.comparables.get(c.clause_id)
+        if source is None:
+            errors.append(
+                f"{where}: {c.clause_id!r} is not a provision retrieval returned; use only "
+                f"ids from COMPARABLE PROVISIONS: {_listing(sources.comparables)}"
+            )
+            continue
+        if c.platform != source.platform:
+            errors.append(f"{where}: provision {c.clause_id} belongs to {source.platform}")
+        if not _contains(source.text, c.excerpt):
+            errors.append(f"{where}: excerpt is not a verbatim quote of provision {c.clause_id}")
+    for i, r in enumerate(analysis.regulatory_landscape):
+        where = f"regulatory_landscape[{i}]"
+        if r.provision_id not in sources.catalogue_ids:
+            errors.append(
+                f"{where}: {r.provision_id!r} is not in the regulation catalogue; use only "
+                "ids from REGULATION CANDIDATES"
+            )
+        elif sources.candidate_ids is not None and r.provision_id not in sources.candidate_ids:
+            errors.append(
+                f"{where}: {r.provision_id!r} was not among the retrieved candidates; use only: "
+                f"{_listing(sources.candidate_ids)}"
+            )
+    return errors

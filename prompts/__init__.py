@@ -1,0 +1,11 @@
+"""Prompt templates (files with front matter under ``prompts/templates``) and their loader."""
+
+from prompts.loader import (
+    PromptError,
+    PromptTemplate,
+    RenderedPrompt,
+    list_prompts,
+    load_prompt,
+)
+
+__all__ = ["PromptError", "PromptTemplate", "RenderedPrompt", "list_prompts", "load_prompt"]
