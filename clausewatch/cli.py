@@ -31,6 +31,7 @@ COMMAND_MODULES: list[str] = [
     "flows.cli",
     "clausewatch.status",
     "clauses.cli",
+    "archive.cli",
     "drafting.cli",
 ]
 

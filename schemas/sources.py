@@ -64,9 +64,7 @@ class SourceDecl(BaseModel):
     platform: str = Field(pattern=PLATFORM_PATTERN)
     doc_type: DocType
     url: str = Field(min_length=1, max_length=4000)
-    select: list[str] = Field(
-        default_factory=list, validation_alias=AliasChoices("select", "keep")
-    )
+    select: list[str] = Field(default_factory=list, validation_alias=AliasChoices("select", "keep"))
     remove: list[str] = Field(default_factory=list)
 
     @property
@@ -119,3 +117,27 @@ class TrackOutcome(BaseModel):
     modified: int = 0
     moved: int = 0
     retryable: bool = False
+
+
+class VersionSummary(BaseModel):
+    """One entry of a document's timeline."""
+
+    id: int
+    date: datetime
+    source: str  # fetch | import
+    text_sha256: str
+    snapshot_sha256: str | None = None
+    clauses: int = 0
+    added: int = 0
+    removed: int = 0
+    modified: int = 0
+    moved: int = 0
+
+
+class DocumentHistory(BaseModel):
+    """A document's timeline, oldest version first (``clausewatch history --json``)."""
+
+    platform: str
+    doc_type: str
+    url: str | None = None
+    versions: list[VersionSummary] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Sources and archive: declarations, fetching, normalisation, snapshots, dated versions."""

@@ -1,0 +1,261 @@
+"""Fetch a declared source once and record what happened.
+
+``track_source`` is the unit of work the monitoring flow wraps in a task: it never raises for
+a per-document problem; it records a ``fetch_attempts`` row and returns a ``TrackOutcome``.
+A failed fetch never touches existing versions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.fetch import Fetcher, FetchResult
+from archive.normalize import to_markdown
+from archive.snapshots import read_snapshot, store_snapshot
+from archive.store import get_or_create_document, kind_counts, record_version, version_changes
+from clausewatch.errors import ClausewatchError
+from schemas.sources import SourceDecl, TrackOutcome
+from storage.models.archive import FetchAttempt, Snapshot
+from storage.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+SessionsArg = Session | SessionFactory | None
+
+
+@dataclass(frozen=True)
+class _Previous:
+    document_id: int
+    url_unchanged: bool
+    etag: str | None
+    last_modified: str | None
+    snapshot_sha256: str | None
+    content_type: str
+
+
+@contextmanager
+def _transaction(sessions: SessionsArg) -> Iterator[Session]:
+    """A unit of work: a savepoint in a given Session, else a committed session."""
+    if isinstance(sessions, Session):
+        with sessions.begin_nested():
+            yield sessions
+        return
+    if sessions is None:
+        from storage.db import session_scope
+
+        with session_scope() as session:
+            yield session
+        return
+    with sessions() as session:
+        yield session
+
+
+def _previous(sessions: SessionsArg, source: SourceDecl) -> _Previous:
+    with _transaction(sessions) as session:
+        doc = get_or_create_document(session, source.platform, source.doc_type)
+        same_url = doc.url == source.url
+        doc.url = source.url
+        last = session.scalars(
+            select(FetchAttempt)
+            .where(
+                FetchAttempt.document_id == doc.id,
+                FetchAttempt.outcome.in_(("new", "unchanged", "not_modified")),
+                FetchAttempt.snapshot_sha256.is_not(None),
+            )
+            .order_by(FetchAttempt.at.desc(), FetchAttempt.id.desc())
+            .limit(1)
+        ).first()
+        content_type = ""
+        if last is not None and last.snapshot_sha256:
+            snap = session.get(Snapshot, last.snapshot_sha256)
+            content_type = snap.content_type if snap is not None else ""
+        return _Previous(
+            document_id=doc.id,
+            url_unchanged=same_url,
+            etag=last.etag if last is not None else None,
+            last_modified=last.last_modified if last is not None else None,
+            snapshot_sha256=last.snapshot_sha256 if last is not None else None,
+            content_type=content_type,
+        )
+
+
+def _record_failure(
+    sessions: SessionsArg,
+    source: SourceDecl,
+    document_id: int | None,
+    reason: str,
+    *,
+    http_status: int | None = None,
+    snapshot_sha: str | None = None,
+    retryable: bool = False,
+) -> TrackOutcome:
+    try:
+        with _transaction(sessions) as session:
+            if document_id is None:
+                document_id = get_or_create_document(session, source.platform, source.doc_type).id
+            session.add(
+                FetchAttempt(
+                    document_id=document_id,
+                    outcome="failed",
+                    reason=reason[:2000],
+                    http_status=http_status,
+                    snapshot_sha256=snapshot_sha,
+                )
+            )
+    except Exception:  # the database itself is failing: report, do not mask the outcome
+        log.exception("could not record the failed fetch of %s", source.key)
+    return TrackOutcome(
+        platform=source.platform,
+        doc_type=source.doc_type,
+        url=source.url,
+        status="failed",
+        reason=reason,
+        http_status=http_status,
+        snapshot_sha256=snapshot_sha,
+        retryable=retryable,
+    )
+
+
+def track_source(
+    sessions: SessionsArg,
+    source: SourceDecl,
+    *,
+    fetcher: Fetcher | None = None,
+    now: datetime | None = None,
+) -> TrackOutcome:
+    """Fetch ``source`` once; record a new version if its normalised text changed.
+
+    ``sessions``: an open Session (work runs in savepoints; the caller commits), a factory
+    of committing session contexts such as ``storage.db.session_scope``, or None (that one).
+    """
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher()
+    document_id: int | None = None
+    try:
+        prev = _previous(sessions, source)
+        document_id = prev.document_id
+        conditional = prev.url_unchanged and prev.snapshot_sha256 is not None
+        result = fetcher.fetch(
+            source.url,
+            etag=prev.etag if conditional else None,
+            last_modified=prev.last_modified if conditional else None,
+        )
+        body = result.body
+        content_type = result.content_type
+        if result.not_modified:
+            assert prev.snapshot_sha256 is not None
+            try:
+                body = read_snapshot(prev.snapshot_sha256)
+                content_type = prev.content_type
+            except ClausewatchError:  # snapshot lost on disk: fetch the whole page again
+                result = fetcher.fetch(source.url)
+                body, content_type = result.body, result.content_type
+        return _record(sessions, source, prev, result, body, content_type, now or utcnow())
+    except ClausewatchError as exc:
+        return _record_failure(
+            sessions,
+            source,
+            document_id,
+            str(exc),
+            http_status=getattr(exc, "http_status", None),
+            retryable=exc.retryable,
+        )
+    except Exception as exc:  # a bug must not stop the other documents; keep the trace
+        log.exception("tracking %s failed", source.key)
+        return _record_failure(
+            sessions, source, document_id, f"internal error: {type(exc).__name__}: {exc}"
+        )
+    finally:
+        if own_fetcher:
+            fetcher.close()
+
+
+def _record(
+    sessions: SessionsArg,
+    source: SourceDecl,
+    prev: _Previous,
+    result: FetchResult,
+    body: bytes,
+    content_type: str,
+    now: datetime,
+) -> TrackOutcome:
+    snapshot_sha: str | None = None
+    if not result.not_modified:
+        with _transaction(sessions) as session:
+            snapshot_sha = store_snapshot(session, body, content_type)
+    else:
+        snapshot_sha = prev.snapshot_sha256
+    try:
+        markdown = to_markdown(
+            body,
+            content_type=content_type,
+            location=result.url,
+            select=source.select,
+            remove=source.remove,
+        )
+    except ClausewatchError as exc:
+        return _record_failure(
+            sessions,
+            source,
+            prev.document_id,
+            str(exc),
+            http_status=result.status,
+            snapshot_sha=snapshot_sha,
+        )
+    with _transaction(sessions) as session:
+        doc = get_or_create_document(session, source.platform, source.doc_type, source.url)
+        version = record_version(
+            session, doc, markdown, now, snapshot_sha=snapshot_sha, source="fetch"
+        )
+        if version is not None:
+            status = "new"
+        else:
+            status = "not_modified" if result.not_modified else "unchanged"
+        session.add(
+            FetchAttempt(
+                document_id=doc.id,
+                at=now,
+                outcome=status,
+                http_status=result.status,
+                snapshot_sha256=snapshot_sha,
+                etag=result.etag,
+                last_modified=result.last_modified,
+            )
+        )
+        counts = kind_counts(version_changes(session, version)) if version else {}
+        return TrackOutcome(
+            platform=source.platform,
+            doc_type=source.doc_type,
+            url=source.url,
+            status=status,
+            http_status=result.status,
+            version_id=version.id if version else None,
+            version_date=version.version_date if version else None,
+            snapshot_sha256=snapshot_sha,
+            **counts,
+        )
+
+
+def track_all(
+    sources: Sequence[SourceDecl],
+    sessions: SessionsArg = None,
+    *,
+    on_done: Callable[[TrackOutcome], None] | None = None,
+) -> list[TrackOutcome]:
+    """Track every source once, sharing one HTTP client; failures never stop the others."""
+    outcomes: list[TrackOutcome] = []
+    with Fetcher() as fetcher:
+        for source in sources:
+            outcome = track_source(sessions, source, fetcher=fetcher)
+            outcomes.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
+    return outcomes
