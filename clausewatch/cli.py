@@ -28,6 +28,8 @@ app = typer.Typer(
 
 # Modules that contribute commands (each defines ``register(app: typer.Typer) -> None``).
 COMMAND_MODULES: list[str] = [
+    "classifier.cli",
+    "llm.cli",
     "flows.cli",
     "clausewatch.status",
     "clauses.cli",
