@@ -1,0 +1,1 @@
+"""The regulation catalogue the project ships (written by us) and full-text import."""

@@ -1,0 +1,199 @@
+"""Retrieval for drafting: comparable provisions of other platforms, regulation candidates.
+
+``similar_provisions`` over-fetches unfiltered nearest neighbours and filters in Python
+(platform exclusion, document type, per-platform cap): chromadb's ``$ne`` filter is an order
+of magnitude slower at scale. ``regulation_candidates`` fuses dense retrieval over the
+``regulations`` collection with BM25 keyword scores (reciprocal-rank fusion), aggregated per
+provision id; only ids in the shipped catalogue are returned.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from clausewatch.errors import InputError
+from schemas.retrieval import Comparable, RegulationCandidate
+from vectorstore.keyword import KeywordIndex
+from vectorstore.store import Hit, Record, VectorStore, open_store
+
+Mode = Literal["hybrid", "dense", "keyword"]
+
+OVERFETCH_MIN = 40
+RRF_K = 60
+MAX_QUERY_CHARS = 20_000
+
+
+def _check_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InputError("empty query text")
+    return text[:MAX_QUERY_CHARS]
+
+
+def _comparable(hit: Hit) -> Comparable:
+    meta = hit.metadata
+    path = str(meta.get("path", ""))
+    date = meta.get("version_date")
+    return Comparable(
+        platform=str(meta.get("platform", "")),
+        doc_type=str(meta.get("doc_type", "")),
+        clause_id=str(meta.get("clause_uid", hit.id)),
+        text=hit.text,
+        score=round(hit.score, 4),
+        version_date=int(date) if isinstance(date, int | float) else None,
+        path=[p for p in path.split(" > ") if p],
+    )
+
+
+def similar_provisions(
+    text: str,
+    *,
+    exclude_platform: str | None = None,
+    doc_type: str | None = None,
+    k: int = 5,
+    per_platform: int = 2,
+    store: VectorStore | None = None,
+) -> list[Comparable]:
+    """Top ``k`` clauses of other platforms, at most ``per_platform`` each, best first."""
+    text = _check_text(text)
+    if k <= 0 or per_platform <= 0:
+        return []
+    from vectorstore.indexing import PROVISIONS
+
+    store = store or open_store(PROVISIONS)
+    total = store.count()
+    if total == 0:
+        return []
+    embedding = store.embedder.embed([text])[0]
+    fetch = max(OVERFETCH_MIN, k * per_platform * 4)
+    while True:
+        hits = store.query(embedding=embedding, k=min(fetch, total))
+        picked: list[Comparable] = []
+        per: dict[str, int] = defaultdict(int)
+        seen_text: set[tuple[str, str]] = set()
+        for hit in hits:
+            platform = str(hit.metadata.get("platform", ""))
+            if exclude_platform is not None and platform == exclude_platform:
+                continue
+            if doc_type is not None and hit.metadata.get("doc_type") != doc_type:
+                continue
+            if per[platform] >= per_platform:
+                continue
+            key = (platform, hit.text)
+            if key in seen_text:
+                continue
+            seen_text.add(key)
+            per[platform] += 1
+            picked.append(_comparable(hit))
+            if len(picked) >= k:
+                return picked
+        if fetch >= total:
+            return picked
+        fetch *= 4
+
+
+# ---------------------------------------------------------------------------------------------
+# regulation candidates
+
+
+@dataclass
+class _KeywordCorpus:
+    count: int
+    records: list[Record]
+    index: KeywordIndex
+
+
+_keyword_cache: dict[str, _KeywordCorpus] = {}
+
+
+def _keyword_corpus(store: VectorStore) -> _KeywordCorpus:
+    count = store.count()
+    cached = _keyword_cache.get(store.name)
+    if cached is None or cached.count != count:
+        records = store.get(with_text=True)
+        cached = _KeywordCorpus(count, records, KeywordIndex([r.text for r in records]))
+        _keyword_cache[store.name] = cached
+    return cached
+
+
+def _ranked_ids(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Aggregate (provision id, score) pairs by best score, best first."""
+    best: dict[str, float] = {}
+    for pid, score in pairs:
+        if pid not in best or score > best[pid]:
+            best[pid] = score
+    return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def _dense(store: VectorStore, text: str, fetch: int) -> list[tuple[str, float]]:
+    hits = store.query(text, k=fetch)
+    return _ranked_ids([(str(h.metadata.get("provision_id", "")), h.score) for h in hits])
+
+
+def _keyword(store: VectorStore, text: str, fetch: int) -> list[tuple[str, float]]:
+    corpus = _keyword_corpus(store)
+    found = corpus.index.search(text, fetch)
+    return _ranked_ids(
+        [(str(corpus.records[i].metadata.get("provision_id", "")), s) for i, s in found]
+    )
+
+
+def fuse(
+    rankings: Mapping[str, list[tuple[str, float]]], weights: Mapping[str, float]
+) -> list[tuple[str, float]]:
+    """Weighted reciprocal-rank fusion of several rankings of ids."""
+    scores: dict[str, float] = defaultdict(float)
+    for name, ranking in rankings.items():
+        for rank, (pid, _score) in enumerate(ranking):
+            scores[pid] += weights.get(name, 1.0) / (RRF_K + rank + 1)
+    return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def regulation_candidates(
+    text: str,
+    *,
+    k: int = 8,
+    mode: Mode = "hybrid",
+    store: VectorStore | None = None,
+) -> list[RegulationCandidate]:
+    """Top ``k`` catalogue provisions for a clause, best first, with scores.
+
+    ``hybrid`` (default) fuses dense and BM25 rankings; scores are then the fused RRF score
+    scaled so the best possible value is 1. ``dense`` scores are cosine similarities, ``keyword``
+    scores BM25 values.
+    """
+    from regulations.catalogue import load_catalogue
+    from regulations.index import ensure_catalogue, open_regulation_store
+
+    text = _check_text(text)
+    if k <= 0:
+        return []
+    store = store or open_regulation_store()
+    ensure_catalogue(store)
+    catalogue = load_catalogue()
+    fetch = max(60, k * 8)
+    if mode == "dense":
+        ranked = _dense(store, text, fetch)
+    elif mode == "keyword":
+        ranked = _keyword(store, text, fetch)
+    else:
+        rankings = {"dense": _dense(store, text, fetch), "keyword": _keyword(store, text, fetch)}
+        weights = {"dense": 1.0, "keyword": 1.0}
+        top = sum(weights.values()) / (RRF_K + 1)
+        ranked = [(pid, s / top) for pid, s in fuse(rankings, weights)]
+    out: list[RegulationCandidate] = []
+    for pid, score in ranked:
+        prov = catalogue.get(pid)
+        if prov is None:
+            continue
+        out.append(
+            RegulationCandidate(
+                id=pid, title=prov.title, score=round(score, 4), obligations=prov.obligations
+            )
+        )
+        if len(out) >= k:
+            break
+    return out

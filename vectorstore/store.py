@@ -1,0 +1,345 @@
+"""A small vector-store interface and its chromadb implementation.
+
+``open_store(name)`` gives one collection: on disk (``PersistentClient`` at
+``settings.chroma_dir``) by default, or a chromadb server (``HttpClient``) when
+``settings.chroma_url`` is set. The collection name carries the embedder's name, so switching
+the embedding backend opens a fresh collection instead of mixing vector spaces. Every
+collection is created or opened with our embedding function passed explicitly.
+
+Errors: failures that may pass (server down, timeouts) raise ``TransientError``; others raise
+``VectorStoreError`` (not retryable).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, runtime_checkable
+from urllib.parse import urlparse
+
+import numpy as np
+
+from clausewatch.errors import ClausewatchError, ConfigError, TransientError
+from vectorstore.embeddings import Embedder, Vectors, chroma_embedding_function, get_embedder
+
+MetaValue = str | int | float | bool
+Metadata = dict[str, MetaValue]
+T = TypeVar("T")
+
+PAGE = 1000  # chromadb get/upsert page size (its max batch is larger; this keeps memory low)
+
+
+class VectorStoreError(ClausewatchError):
+    """The vector store refused an operation (bad data, incompatible collection)."""
+
+
+@dataclass
+class Record:
+    id: str
+    text: str
+    metadata: Metadata = field(default_factory=dict)
+
+
+@dataclass
+class Hit:
+    id: str
+    text: str
+    metadata: Metadata
+    score: float  # cosine similarity, higher is closer
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """One collection of texts with metadata and vectors."""
+
+    name: str
+    embedder: Embedder
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[Metadata],
+        embeddings: Vectors | None = None,
+    ) -> None: ...
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Metadata]) -> None: ...
+
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    def get(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        where: Mapping[str, Any] | None = None,
+        with_text: bool = True,
+    ) -> list[Record]: ...
+
+    def query(
+        self,
+        text: str | None = None,
+        *,
+        embedding: Vectors | None = None,
+        k: int = 10,
+        where: Mapping[str, Any] | None = None,
+    ) -> list[Hit]: ...
+
+    def count(self) -> int: ...
+
+
+def _is_transient(exc: BaseException) -> bool:
+    import httpx
+
+    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
+        return True
+    text = str(exc).lower()
+    return "could not connect" in text or "connection refused" in text or "timed out" in text
+
+
+@contextmanager
+def _translate(action: str) -> Iterator[None]:
+    try:
+        yield
+    except ClausewatchError:
+        raise
+    except Exception as exc:
+        if _is_transient(exc):
+            raise TransientError(f"vector store unavailable during {action}: {exc}") from exc
+        raise VectorStoreError(f"vector store {action} failed: {exc}") from exc
+
+
+def _clean_meta(meta: Mapping[str, Any]) -> Metadata:
+    out: Metadata = {}
+    for key, value in meta.items():
+        if value is None:
+            continue
+        if isinstance(value, bool | int | float | str):
+            out[key] = value
+        elif isinstance(value, list | tuple):
+            out[key] = " | ".join(str(v) for v in value)
+        else:
+            raise VectorStoreError(f"metadata {key!r} has unsupported type {type(value).__name__}")
+    return out
+
+
+def collection_name(base: str, embedder: Embedder) -> str:
+    """``<base>--<embedder>`` restricted to chromadb's allowed characters."""
+    raw = f"{base}--{embedder.name}"
+    name = re.sub(r"[^a-zA-Z0-9._-]", "-", raw).strip("-._")
+    return name[:512]
+
+
+class ChromaVectorStore:
+    """:class:`VectorStore` on a chromadb collection (embedded or server client)."""
+
+    def __init__(self, client: Any, base_name: str, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.name = collection_name(base_name, embedder)
+        self._client = client
+        with _translate("open collection"):
+            self._col = client.get_or_create_collection(
+                name=self.name,
+                embedding_function=chroma_embedding_function(embedder),
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder.name, "dim": embedder.dim},
+            )
+
+    # writes ------------------------------------------------------------------------------
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[Metadata],
+        embeddings: Vectors | None = None,
+    ) -> None:
+        if not (len(ids) == len(texts) == len(metadatas)):
+            raise VectorStoreError("upsert: ids, texts and metadatas differ in length")
+        if len(set(ids)) != len(ids):
+            raise VectorStoreError("upsert: duplicate ids in one call")
+        if not ids:
+            return
+        vectors = self.embedder.embed(list(texts)) if embeddings is None else embeddings
+        if vectors.shape != (len(ids), self.embedder.dim):
+            raise VectorStoreError(f"upsert: embeddings have shape {vectors.shape}")
+        for start in range(0, len(ids), PAGE):
+            end = start + PAGE
+            with _translate("upsert"):
+                self._col.upsert(
+                    ids=list(ids[start:end]),
+                    documents=list(texts[start:end]),
+                    metadatas=[_clean_meta(m) or {"_": 1} for m in metadatas[start:end]],
+                    embeddings=np.asarray(vectors[start:end], dtype=np.float32),
+                )
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Metadata]) -> None:
+        if len(ids) != len(metadatas):
+            raise VectorStoreError("update_metadata: ids and metadatas differ in length")
+        for start in range(0, len(ids), PAGE):
+            end = start + PAGE
+            with _translate("update"):
+                self._col.update(
+                    ids=list(ids[start:end]),
+                    metadatas=[_clean_meta(m) or {"_": 1} for m in metadatas[start:end]],
+                )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), PAGE):
+            with _translate("delete"):
+                self._col.delete(ids=list(ids[start : start + PAGE]))
+
+    # reads -------------------------------------------------------------------------------
+
+    def get(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        where: Mapping[str, Any] | None = None,
+        with_text: bool = True,
+    ) -> list[Record]:
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        records: list[Record] = []
+        if ids is not None:
+            for start in range(0, len(ids), PAGE):
+                with _translate("get"):
+                    res = self._col.get(
+                        ids=list(ids[start : start + PAGE]),
+                        where=dict(where) if where else None,
+                        include=include,
+                    )
+                records.extend(self._records(res))
+            return records
+        offset = 0
+        while True:
+            with _translate("get"):
+                res = self._col.get(
+                    where=dict(where) if where else None,
+                    include=include,
+                    limit=PAGE,
+                    offset=offset,
+                )
+            page = self._records(res)
+            records.extend(page)
+            if len(page) < PAGE:
+                return records
+            offset += PAGE
+
+    @staticmethod
+    def _records(res: Mapping[str, Any]) -> list[Record]:
+        docs = res.get("documents") or [None] * len(res["ids"])
+        metas = res.get("metadatas") or [None] * len(res["ids"])
+        return [
+            Record(id=i, text=d or "", metadata=dict(m or {}))
+            for i, d, m in zip(res["ids"], docs, metas, strict=True)
+        ]
+
+    def query(
+        self,
+        text: str | None = None,
+        *,
+        embedding: Vectors | None = None,
+        k: int = 10,
+        where: Mapping[str, Any] | None = None,
+    ) -> list[Hit]:
+        if embedding is None:
+            if text is None:
+                raise VectorStoreError("query needs a text or an embedding")
+            embedding = self.embedder.embed([text])[0]
+        n = min(k, self.count())
+        if n <= 0:
+            return []
+        with _translate("query"):
+            res = self._col.query(
+                query_embeddings=[np.asarray(embedding, dtype=np.float32).reshape(-1)],
+                n_results=n,
+                where=dict(where) if where else None,
+                include=["metadatas", "documents", "distances"],
+            )
+        hits: list[Hit] = []
+        for i, d, m, dist in zip(
+            res["ids"][0],
+            res["documents"][0],
+            res["metadatas"][0],
+            res["distances"][0],
+            strict=True,
+        ):
+            hits.append(Hit(id=i, text=d or "", metadata=dict(m or {}), score=1.0 - float(dist)))
+        return hits
+
+    def count(self) -> int:
+        with _translate("count"):
+            return int(self._col.count())
+
+
+# ---------------------------------------------------------------------------------------------
+# clients
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _make_client(target: str) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if target.startswith(("http://", "https://")):
+        url = urlparse(target)
+        if not url.hostname:
+            raise ConfigError(f"chroma_url {target!r} has no host")
+        port = url.port or (443 if url.scheme == "https" else 8000)
+        with _translate("connect"):
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=port,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+    with _translate("open"):
+        return chromadb.PersistentClient(path=target, settings=chroma_settings)
+
+
+def get_client(target: str | None = None) -> Any:
+    """A chromadb client for ``target`` (a URL or a directory); default from settings."""
+    from clausewatch.settings import get_settings
+
+    if target is None:
+        settings = get_settings()
+        if settings.chroma_url:
+            target = settings.chroma_url
+        else:
+            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+            target = str(settings.chroma_dir)
+    with _clients_lock:
+        if target not in _clients:
+            _clients[target] = _make_client(target)
+        return _clients[target]
+
+
+def open_store(
+    base_name: str, *, embedder: Embedder | None = None, target: str | None = None
+) -> ChromaVectorStore:
+    """Open (creating if needed) the collection ``base_name`` for the configured embedder."""
+    return ChromaVectorStore(get_client(target), base_name, embedder or get_embedder())
+
+
+def forget_clients() -> None:
+    """Drop cached clients (tests point at new directories or servers)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+def retrying(fn: Callable[[], T], attempts: int = 3) -> T:
+    """Call ``fn``, retrying transient vector-store failures with a short back-off."""
+    from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+    wrapped = retry(
+        retry=retry_if_exception_type(TransientError),
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=0.5, max=5),
+        reraise=True,
+    )(fn)
+    return wrapped()
