@@ -29,13 +29,13 @@ app = typer.Typer(
 # Modules that contribute commands (each defines ``register(app: typer.Typer) -> None``).
 COMMAND_MODULES: list[str] = [
     "classifier.cli",
-    "classifier.cli",
     "llm.cli",
     "flows.cli",
     "clausewatch.status",
     "clauses.cli",
     "archive.cli",
     "drafting.cli",
+    "publication.cli",
 ]
 
 

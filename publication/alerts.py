@@ -1,0 +1,34 @@
+"""Same-day alerts: one message per newly published analysis per matching subscriber."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from publication.catalog import load_catalog
+from publication.delivery import DeliveryReport, deliver
+from publication.messages import alert_message
+from publication.subscriptions import active_subscribers, matches, subscribed_since
+
+
+def send_same_day_alerts(session: Session) -> DeliveryReport:
+    """Alert every ``alert`` subscriber about each matching analysis approved since they
+    subscribed. Already-sent alerts are skipped; failed ones are retried."""
+    report = DeliveryReport()
+    catalog = load_catalog(session)
+    oldest_first = sorted(catalog.analyses, key=lambda a: (a.approved_at, a.draft_id))
+    for sub in active_subscribers(session, "alert"):
+        for item in oldest_first:
+            if not subscribed_since(sub, item) or not matches(sub, item):
+                continue
+            deliver(
+                session,
+                sub,
+                "alert",
+                f"analysis:{item.draft_id}",
+                [item.draft_id],
+                partial(alert_message, item, sub),
+                report,
+            )
+    return report

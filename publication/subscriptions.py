@@ -1,0 +1,146 @@
+"""Subscribers: who watches which platforms and categories, how, and how often."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import UTC
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clausewatch.errors import InputError
+from publication.catalog import PublishedAnalysis
+from publication.names import EXPOSURE_ORDER, exposure_at_least
+from schemas.taxonomy import CATEGORIES
+from storage.models import Subscriber
+
+CHANNELS = ("webhook", "email")
+MODES = ("alert", "digest")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_target(channel: str, target: str) -> str:
+    target = target.strip()
+    if channel == "webhook":
+        parts = urlsplit(target)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise InputError(f"webhook URL must be http(s)://host/...: {target!r}")
+        return target
+    _name, address = parseaddr(target)
+    if not address or not _EMAIL.match(address) or "\n" in target or "\r" in target:
+        raise InputError(f"not an e-mail address: {target!r}")
+    return target
+
+
+def _check_categories(categories: Iterable[str]) -> list[str]:
+    chosen = sorted({c.strip() for c in categories if c.strip()})
+    unknown = [c for c in chosen if c not in CATEGORIES]
+    if unknown:
+        raise InputError(
+            f"unknown categories {', '.join(unknown)}; use the taxonomy slugs "
+            f"({', '.join(CATEGORIES[:4])}, ...)"
+        )
+    return chosen
+
+
+def add_subscriber(
+    session: Session,
+    *,
+    channel: str,
+    target: str,
+    mode: str = "alert",
+    platforms: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    min_exposure: str | None = None,
+    name: str = "",
+    secret: str | None = None,
+) -> Subscriber:
+    """Validate and store a subscriber. A webhook without a secret gets a random one."""
+    if channel not in CHANNELS:
+        raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}")
+    if min_exposure is not None and min_exposure not in EXPOSURE_ORDER:
+        raise InputError(f"minimum exposure must be one of {', '.join(EXPOSURE_ORDER)}")
+    if channel == "webhook":
+        secret = secret or secrets.token_hex(32)
+        if len(secret) < 16:
+            raise InputError("webhook secret must be at least 16 characters")
+    else:
+        secret = None
+    sub = Subscriber(
+        name=name.strip()[:200],
+        channel=channel,
+        target=_check_target(channel, target),
+        secret=secret,
+        mode=mode,
+        platforms=sorted({p.strip() for p in platforms if p.strip()}),
+        categories=_check_categories(categories),
+        min_exposure=min_exposure,
+        active=True,
+    )
+    session.add(sub)
+    session.flush()
+    return sub
+
+
+def list_subscribers(session: Session) -> list[Subscriber]:
+    return list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
+
+
+def remove_subscriber(session: Session, subscriber_id: int) -> Subscriber:
+    sub = session.get(Subscriber, subscriber_id)
+    if sub is None:
+        raise InputError(f"no subscriber with id {subscriber_id}")
+    session.delete(sub)
+    session.flush()
+    return sub
+
+
+def active_subscribers(session: Session, mode: str) -> list[Subscriber]:
+    stmt = (
+        select(Subscriber)
+        .where(Subscriber.active.is_(True), Subscriber.mode == mode)
+        .order_by(Subscriber.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def matches(sub: Subscriber, item: PublishedAnalysis) -> bool:
+    """Platforms and categories are each "any" when empty; both must match when set."""
+    if sub.platforms and item.platform not in sub.platforms:
+        return False
+    if sub.categories and not set(sub.categories) & set(item.analysis.categories):
+        return False
+    return exposure_at_least(item.analysis.exposure.level, sub.min_exposure)
+
+
+def subscribed_since(sub: Subscriber, item: PublishedAnalysis) -> bool:
+    """Alerts cover analyses approved after the subscription started."""
+    created = (
+        sub.created_at.replace(tzinfo=UTC) if sub.created_at.tzinfo is None else sub.created_at
+    )
+    return item.approved_at >= created
+
+
+def describe(sub: Subscriber) -> str:
+    what = []
+    what.append("platforms " + ", ".join(sub.platforms) if sub.platforms else "all platforms")
+    if sub.categories:
+        what.append("categories " + ", ".join(sub.categories))
+    if sub.min_exposure:
+        what.append(f"exposure >= {sub.min_exposure}")
+    return "; ".join(what)
+
+
+def redact_target(sub: Subscriber) -> str:
+    """A webhook URL may carry a token in its path or query: show scheme and host only."""
+    if sub.channel == "webhook":
+        parts = urlsplit(sub.target)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}/…"
+    return sub.target
