@@ -29,6 +29,7 @@ app = typer.Typer(
 # Modules that contribute commands (each defines ``register(app: typer.Typer) -> None``).
 COMMAND_MODULES: list[str] = [
     "classifier.cli",
+    "evals.cli",
     "llm.cli",
     "flows.cli",
     "clausewatch.status",
@@ -36,6 +37,7 @@ COMMAND_MODULES: list[str] = [
     "archive.cli",
     "drafting.cli",
     "publication.cli",
+    "review.cli",
 ]
 
 

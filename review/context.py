@@ -24,8 +24,9 @@ REGULATION_KEYS = (
     "regulatory_candidates",
     "retrieved_regulations",
 )
-BEFORE_KEYS = ("before", "clause_before", "old_text", "before_text", "previous_text")
-AFTER_KEYS = ("after", "clause_after", "new_text", "after_text", "clause_text", "text")
+# full texts first (drafting stores change.old_text/new_text and clause.text), excerpts last
+BEFORE_KEYS = ("old_text", "clause_before", "before_text", "previous_text", "before")
+AFTER_KEYS = ("new_text", "clause_after", "after_text", "clause_text", "text", "after")
 MAX_TEXT = 20_000
 
 
@@ -62,7 +63,8 @@ class ContextView:
     clause: ClauseView
     comparables: list[Comparable]
     regulations: list[Regulation]
-    extra_keys: list[str]
+    errors: list[str]
+    notes: list[str]
 
 
 def _str(value: Any, limit: int = MAX_TEXT) -> str:
@@ -134,11 +136,15 @@ def _regulations(raw: Any) -> list[Regulation]:
 
 def _clause_from_context(ctx: Mapping[str, Any]) -> ClauseView:
     view = ClauseView()
-    holders: list[Mapping[str, Any]] = [ctx]
-    for key in ("change", "clause", "diff"):
+    holders: list[Mapping[str, Any]] = []
+    for key in ("change", "diff"):
         sub = ctx.get(key)
         if isinstance(sub, Mapping):
             holders.append(sub)
+    holders.append(ctx)
+    clause = ctx.get("clause")
+    if isinstance(clause, Mapping):
+        holders.append(clause)
     for holder in holders:
         if view.before is None:
             b = _first(holder, BEFORE_KEYS)
@@ -181,17 +187,22 @@ def clause_view(session: Session, draft: Draft) -> ClauseView:
         view.kind = view.kind or _str(change_info.get("kind"), 20) or None
     if view.kind == "added":
         view.before = None
+    elif view.kind == "removed":
+        view.after = None
     view.left, view.right = word_diff(view.before, view.after)
     return view
 
 
 def context_view(session: Session, draft: Draft) -> ContextView:
     ctx = draft.context if isinstance(draft.context, Mapping) else {}
-    known = set(COMPARABLE_KEYS + REGULATION_KEYS + BEFORE_KEYS + AFTER_KEYS)
-    known |= {"change", "clause", "diff", "kind", "path", "heading_trail"}
     return ContextView(
         clause=clause_view(session, draft),
         comparables=_comparables(_first(ctx, COMPARABLE_KEYS)),
         regulations=_regulations(_first(ctx, REGULATION_KEYS)),
-        extra_keys=sorted(k for k in ctx if isinstance(k, str) and k not in known),
+        errors=[_str(e, 2000) for e in _list(ctx.get("errors"))][:20],
+        notes=[_str(e, 2000) for e in _list(ctx.get("retrieval_notes"))][:20],
     )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from review.errors import ConflictError, FieldErrors, NotFoundError, ReviewError, TransitionError
-from schemas.analysis import ProvisionAnalysis
+from schemas.analysis import ExposureLevel, ProvisionAnalysis
+from schemas.taxonomy import CATEGORIES
 from storage.models.base import utcnow
 from storage.models.drafts import Draft, DraftEvent
 
@@ -36,6 +37,8 @@ EDITABLE_FIELDS: tuple[str, ...] = tuple(
 )
 MAX_NOTE = 4000
 Sort = Literal["newest", "oldest", "exposure"]
+SORTS: tuple[str, ...] = get_args(Sort)
+EXPOSURES: tuple[str, ...] = get_args(ExposureLevel)
 
 
 @dataclass
@@ -85,6 +88,33 @@ class DraftSummary:
 class EditResult:
     changed: list[str] = field(default_factory=list)
     lock_version: int = 0
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+    if not value:
+        return None
+    if value not in allowed:
+        raise ReviewError(f"unknown {what} {value!r} (one of: {', '.join(allowed)})")
+    return value
+
+
+def make_filter(
+    status: str = "open",
+    platform: str | None = None,
+    doc_type: str | None = None,
+    category: str | None = None,
+    exposure: str | None = None,
+    sort: str = "newest",
+) -> QueueFilter:
+    """A QueueFilter from user input (unknown values raise ReviewError)."""
+    return QueueFilter(
+        status=_choice(status, ("open", "all", *STATUSES), "status") or "open",
+        platform=(platform or "")[:100] or None,
+        doc_type=(doc_type or "")[:50] or None,
+        category=_choice(category, CATEGORIES, "category"),
+        exposure=_choice(exposure, EXPOSURES, "exposure"),
+        sort=cast(Sort, _choice(sort, SORTS, "sort") or "newest"),
+    )
 
 
 # ---------------------------------------------------------------- reading
@@ -152,6 +182,7 @@ def status_counts(session: Session) -> dict[str, int]:
     for status, n in session.execute(select(Draft.status, func.count()).group_by(Draft.status)):
         counts[status] = int(n)
     counts["open"] = sum(counts[s] for s in OPEN_STATUSES)
+    counts["all"] = sum(counts[s] for s in STATUSES)
     return counts
 
 
@@ -166,6 +197,10 @@ def get_draft(session: Session, draft_id: int) -> Draft:
     if draft is None:
         raise NotFoundError(f"no draft {draft_id}")
     return draft
+
+
+def draft_exists(session: Session, draft_id: int) -> bool:
+    return session.scalar(select(Draft.id).where(Draft.id == draft_id)) is not None
 
 
 def events_of(session: Session, draft_id: int) -> list[DraftEvent]:

@@ -1,0 +1,54 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from review.accounts import authenticate
+from review.errors import RateLimitedError
+from review.web.render import flash, render
+from review.web.security import checked_form, client_ip, safe_next, session_user
+from storage.db import session_scope
+
+router = APIRouter()
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/queue") -> Response:
+    if session_user(request) is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", {"next": safe_next(next), "error": None, "name": ""}, None)
+
+
+@router.post("/login")
+def login(request: Request, form: Form) -> Response:
+    name = str(form.get("username") or "").strip()[:100]
+    password = str(form.get("password") or "")[:1024]
+    target = safe_next(form.get("next"))
+    ctx = {"next": target, "name": name}
+    try:
+        with session_scope() as db:
+            account = authenticate(db, name, password, client_ip(request))
+    except RateLimitedError as exc:
+        resp = render(request, "login.html", {**ctx, "error": str(exc)}, None, 429)
+        resp.headers["Retry-After"] = str(exc.retry_after_s)
+        return resp
+    if account is None:
+        return render(
+            request, "login.html", {**ctx, "error": "Wrong user name or password."}, None, 401
+        )
+    request.session.clear()  # no session fixation: a fresh session (and CSRF token)
+    request.session["user"] = account.name
+    flash(request, "ok", f"Signed in as {account.name}.")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, form: Form) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,156 @@
+"""Security of the review app: headers, sessions, CSRF, authentication and roles."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from review.accounts import Account, get_user
+from storage.db import session_scope
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+SESSION_COOKIE = "clausewatch_session"
+CSRF_FIELD = "csrf_token"
+
+
+def security_headers(
+    hsts: bool,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def middleware(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        if hsts:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    return middleware
+
+
+class LoginRequired(Exception):
+    def __init__(self, api: bool) -> None:
+        self.api = api
+
+
+class Forbidden(Exception):
+    pass
+
+
+class CSRFFailed(Exception):
+    pass
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use)."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str) or len(token) < 32:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:  # older browsers and non-browser clients send none
+        return True
+    if origin == "null":  # sandboxed or privacy-redirected contexts
+        return False
+    return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
+
+
+async def checked_form(request: Request) -> FormData:
+    """The POSTed form, after checking its CSRF token (and the Origin header when sent)."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    expected = request.session.get("csrf")
+    if (
+        not isinstance(sent, str)
+        or not isinstance(expected, str)
+        or not hmac.compare_digest(sent.encode(), expected.encode())
+        or not _same_origin(request)
+    ):
+        raise CSRFFailed()
+    return form
+
+
+def session_user(request: Request) -> Account | None:
+    name = request.session.get("user")
+    if not isinstance(name, str):
+        return None
+    with session_scope() as db:
+        account = get_user(db, name)
+    if account is None:  # removed since login
+        request.session.pop("user", None)
+    return account
+
+
+def editor_page(request: Request) -> Account:
+    user = session_user(request)
+    if user is None:
+        raise LoginRequired(api=False)
+    return user
+
+
+def editor_api(request: Request) -> Account:
+    user = session_user(request)
+    if user is None:
+        raise LoginRequired(api=True)
+    return user
+
+
+def admin_page(request: Request) -> Account:
+    user = editor_page(request)
+    if user.role != "admin":
+        raise Forbidden()
+    return user
+
+
+def safe_next(target: Any) -> str:
+    """A local path to go to after login (no open redirects)."""
+    if (
+        isinstance(target, str)
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not target.startswith("/login")
+        and len(target) < 2000
+    ):
+        return target
+    return "/queue"
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
