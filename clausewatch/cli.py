@@ -29,7 +29,6 @@ app = typer.Typer(
 # Modules that contribute commands (each defines ``register(app: typer.Typer) -> None``).
 COMMAND_MODULES: list[str] = [
     "classifier.cli",
-    "evals.cli",
     "llm.cli",
     "flows.cli",
     "clausewatch.status",
