@@ -29,6 +29,7 @@ app = typer.Typer(
 # Modules that contribute commands (each defines ``register(app: typer.Typer) -> None``).
 COMMAND_MODULES: list[str] = [
     "classifier.cli",
+    "evals.cli",
     "llm.cli",
     "flows.cli",
     "clausewatch.status",
@@ -37,6 +38,8 @@ COMMAND_MODULES: list[str] = [
     "drafting.cli",
     "publication.cli",
     "review.cli",
+    "vectorstore.cli",
+    "regulations.cli",
 ]
 
 

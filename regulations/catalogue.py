@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from clausewatch.errors import ConfigError
 from schemas.retrieval import RegulationProvision
-from schemas.taxonomy import CATEGORIES
+from schemas.taxonomy import CATEGORIES, DESCRIPTIONS
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 ID_RE = re.compile(r"^[a-z][a-z0-9-]*:[0-9][0-9a-z.()-]*$")
@@ -114,4 +114,6 @@ def citation(provision: RegulationProvision) -> str:
 
 def search_text(provision: RegulationProvision) -> str:
     """The text we embed and keyword-index for a catalogue entry."""
-    return f"{citation(provision)} — {provision.title}. {provision.obligations}"
+    topics = "; ".join(f"{t.replace('-', ' ')} ({DESCRIPTIONS[t]})" for t in provision.topics)
+    text = f"{citation(provision)} — {provision.title}. {provision.obligations}"
+    return f"{text} Topics: {topics}." if topics else text
