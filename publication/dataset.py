@@ -35,7 +35,11 @@ def dataset_schema(site_url: str) -> dict[str, Any]:
 
 
 def _dumps(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    """Sorted, indented JSON; ``<``, ``>`` and ``&`` as escapes so that policy text can never
+    be read as markup even if the file is served with the wrong content type."""
+    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (text + "\n").encode("utf-8")
 
 
 def dataset_bytes(catalog: Catalog, site_url: str) -> bytes:
