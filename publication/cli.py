@@ -20,12 +20,12 @@ subscribers_app = typer.Typer(
 
 
 def _print_delivery(label: str, summary: dict[str, int], errors: list[str]) -> None:
-    console.print(
+    typer.echo(
         f"{label}: {summary['sent']} sent, {summary['failed']} failed (retried next run), "
         f"{summary['gave_up']} given up, {summary['already_sent']} already sent"
     )
     for line in errors[:20]:
-        console.print(f"  [yellow]{line}[/yellow]", markup=True, highlight=False)
+        typer.echo(f"  {line}", err=True)
 
 
 def publish(
@@ -62,12 +62,12 @@ def publish(
             with session_scope() as session:
                 delivery = send_same_day_alerts(session)
             progress.update(task, description="done")
-    console.print(
+    typer.echo(
         f"site {target}: {report.analyses} analyses; {report.written} files written, "
         f"{report.unchanged} unchanged, {report.removed} removed ({elapsed:.2f} s)"
     )
     for problem in report.problems:
-        console.print(f"  [yellow]skipped {problem}[/yellow]", highlight=False)
+        typer.echo(f"  skipped {problem}", err=True)
     if delivery is not None:
         _print_delivery("alerts", delivery.summary(), delivery.errors)
 
@@ -147,7 +147,7 @@ def add(
             secret=secret,
         )
         sub_id, mode, what, sub_secret = sub.id, sub.mode, describe(sub), sub.secret
-    console.print(f"subscriber {sub_id} added: {channel} {mode} ({what})", highlight=False)
+    typer.echo(f"subscriber {sub_id} added: {channel} {mode} ({what})")
     if channel == "webhook" and secret is None:
         typer.echo(f"signing secret (keep it; shown once): {sub_secret}")
 
@@ -201,7 +201,7 @@ def remove(subscriber_id: Annotated[int, typer.Argument(help="Subscriber id.")])
 
     with session_scope() as session:
         remove_subscriber(session, subscriber_id)
-    console.print(f"subscriber {subscriber_id} removed")
+    typer.echo(f"subscriber {subscriber_id} removed")
 
 
 def register(app: typer.Typer) -> None:
