@@ -60,6 +60,10 @@ def register(app: typer.Typer) -> None:
     def classify_cmd(
         text: Annotated[list[str], typer.Argument(help="clause text(s); '-' reads stdin")],
         scores: Annotated[bool, typer.Option(help="show the margin of every label")] = False,
+        llm: Annotated[
+            bool, typer.Option("--llm", help="also ask the LLM for a second opinion")
+        ] = False,
+        backend: Annotated[str | None, typer.Option(help="LLM backend for --llm")] = None,
     ) -> None:
         """Print the taxonomy slugs of each clause."""
         import sys
@@ -72,9 +76,17 @@ def register(app: typer.Typer) -> None:
             raise InputError("empty clause text")
         model = store.current_model()
         margins = model.margins(texts)
-        for t, labels, row in zip(texts, model.predict(texts), margins, strict=True):
+        predicted = model.predict(texts)
+        opinions: list[list[str]] = []
+        if llm:
+            from classifier.llm_opinion import llm_classify
+
+            opinions = llm_classify(texts, backend=backend, hints=predicted)
+        for i, (t, labels, row) in enumerate(zip(texts, predicted, margins, strict=True)):
             head = t.strip().replace("\n", " ")
             typer.echo(f"{', '.join(labels) or '(none)'}\t{head[:80]}")
+            if opinions:
+                typer.echo(f"    llm: {', '.join(opinions[i]) or '(none)'}")
             if scores:
                 ranked = sorted(zip(model.labels, row, strict=True), key=lambda p: -p[1])
                 for label, margin in ranked[:5]:

@@ -30,6 +30,7 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "classifier.cli",
     "evals.cli",
+    "evals.cli",
     "llm.cli",
     "flows.cli",
     "clausewatch.status",

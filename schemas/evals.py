@@ -65,6 +65,7 @@ class RetrievalCase(_Strict):
     id: NonEmpty
     query: NonEmpty
     expected: Annotated[list[ProvisionId], Field(min_length=1)]
+    source: str | None = None  # where the query text came from
     note: str | None = None
 
 

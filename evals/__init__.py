@@ -1,0 +1,1 @@
+"""Evals: suites of gold cases that score every stage, metrics, runner and reports."""
