@@ -169,6 +169,7 @@ def validate_sources(path: Path) -> tuple[list[SourceDecl], list[SourceProblem]]
             continue
         seen[pair] = entry.label
         valid.append(decl.model_copy(update={"url": resolve_location(decl.url, base_dir)}))
+    problems.sort(key=lambda p: p.line or 0)
     return valid, problems
 
 
