@@ -196,7 +196,10 @@ def build_answer_schema(
         "maxItems": min(MAX_REGULATIONS, len(regulation_ids)),
     }
     props["exposure"] = _obj(
-        {"level": {"type": "string", "enum": ["Low", "Medium", "High"]}, "rationale": _str("rationale")}
+        {
+            "level": {"type": "string", "enum": ["Low", "Medium", "High"]},
+            "rationale": _str("rationale"),
+        }
     )
     props["jurisdiction_flags"] = {
         "type": "array",

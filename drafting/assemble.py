@@ -19,6 +19,7 @@ from schemas.analysis import (
     ProvisionAnalysis,
     RegulatoryReference,
 )
+from schemas.retrieval import RegulationProvision
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,17 @@ class Usage:
     tokens_out: int
     attempts: int
     latency_ms: int
+
+
+def regulation_title(provision: RegulationProvision) -> str:
+    """``GDPR Art. 28 — Processor``: the catalogue's citation and title."""
+    try:
+        from regulations.catalogue import citation
+
+        label = f"{citation(provision)} — {provision.title}"
+    except Exception:  # the title alone is still correct
+        label = provision.title
+    return bounded(label, 200)
 
 
 def assemble(
@@ -57,7 +69,7 @@ def assemble(
     regulatory = [
         RegulatoryReference(
             provision_id=r.provision_id,
-            title=bounded(ctx.catalogue[r.provision_id].title, 200),
+            title=regulation_title(ctx.catalogue[r.provision_id]),
             relevance=r.relevance,
         )
         for r in answer.regulatory_landscape

@@ -109,14 +109,14 @@ def analyze_command(
     finally:
         llm.close()
     if outcome.analysis is None:
-        typer.echo(
-            f"analysis flagged after {len(outcome.attempts)} attempt(s); errors:", err=True
-        )
+        typer.echo(f"analysis flagged after {len(outcome.attempts)} attempt(s); errors:", err=True)
         for err in outcome.errors:
             typer.echo(f"  - {err}", err=True)
         raise typer.Exit(1)
     if as_json:
-        typer.echo(json.dumps(outcome.analysis.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(outcome.analysis.model_dump(mode="json"), ensure_ascii=False, indent=2)
+        )
         return
     from drafting.render import print_analysis
 

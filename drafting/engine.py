@@ -74,8 +74,10 @@ def parse_content(content: str) -> tuple[dict[str, Any] | None, list[str]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, [f"the answer is not valid JSON ({exc.msg} at character {exc.pos}); "
-                      "reply with one JSON object only"]
+        return None, [
+            f"the answer is not valid JSON ({exc.msg} at character {exc.pos}); "
+            "reply with one JSON object only"
+        ]
     if not isinstance(data, dict):
         return None, ["the answer must be one JSON object, not a list or a value"]
     return data, []
@@ -117,9 +119,7 @@ def _complete(llm: LLM, request: LLMRequest) -> LLMResponse:
     return complete_logged(llm, request)
 
 
-def draft_analysis(
-    ctx: DraftContext, llm: LLM, *, max_reasks: int | None = None
-) -> DraftOutcome:
+def draft_analysis(ctx: DraftContext, llm: LLM, *, max_reasks: int | None = None) -> DraftOutcome:
     """Draft one analysis. Never raises on bad model output (the outcome is flagged);
     transport failures (``TransientError``) propagate so the caller can retry later."""
     settings = get_settings()
@@ -180,9 +180,7 @@ def draft_analysis(
             outcome.analysis = analysis
             return outcome
         if number < max_attempts:
-            reask = reask_template.render(
-                errors=errors, attempt=number, max_attempts=max_attempts
-            )
+            reask = reask_template.render(errors=errors, attempt=number, max_attempts=max_attempts)
             messages = [
                 *messages,
                 {"role": "assistant", "content": response.content[:ECHO_KEEP]},

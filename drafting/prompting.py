@@ -59,9 +59,7 @@ def prepare(ctx: DraftContext) -> PreparedPrompt:
         "platform": ctx.clause.platform,
         "doc_type": ctx.clause.doc_type,
         "heading": " > ".join(ctx.clause.path) or "(none)",
-        "sentences": [
-            {"n": s.n, "text": preview(s.text, CLAUSE_SENTENCE_CHARS)} for s in shown
-        ],
+        "sentences": [{"n": s.n, "text": preview(s.text, CLAUSE_SENTENCE_CHARS)} for s in shown],
         "omitted_sentences": len(clause_sents) - len(shown),
         "change": change,
         "comparables": [

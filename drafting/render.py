@@ -55,7 +55,9 @@ def print_analysis(analysis: ProvisionAnalysis, console: Console | None = None) 
     if analysis.jurisdiction_flags:
         flags = "\n".join(f"• {j.jurisdiction}: {j.note}" for j in analysis.jurisdiction_flags)
         parts.append(_section("Jurisdiction flags", flags))
-    parts.append(_section("Contract and vendor implications", analysis.contract_vendor_implications))
+    parts.append(
+        _section("Contract and vendor implications", analysis.contract_vendor_implications)
+    )
     parts.append(
         _section(
             "Compliance considerations",

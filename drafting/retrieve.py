@@ -19,9 +19,60 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z][a-z0-9'-]{2,}")
 _STOP = frozenset(
-    "the and for are but not you your our with that this from have has may will can any all "
-    "its their them they such other use used using which when where who what been being "
-    "into onto also more than only each these those were was had how out about under".split()
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "but",
+        "not",
+        "you",
+        "your",
+        "our",
+        "with",
+        "that",
+        "this",
+        "from",
+        "have",
+        "has",
+        "may",
+        "will",
+        "can",
+        "any",
+        "all",
+        "its",
+        "their",
+        "them",
+        "they",
+        "such",
+        "other",
+        "use",
+        "used",
+        "using",
+        "which",
+        "when",
+        "where",
+        "who",
+        "what",
+        "been",
+        "being",
+        "into",
+        "onto",
+        "also",
+        "more",
+        "than",
+        "only",
+        "each",
+        "these",
+        "those",
+        "were",
+        "was",
+        "had",
+        "how",
+        "out",
+        "about",
+        "under",
+    ]
 )
 
 

@@ -6,7 +6,7 @@ redraft requests. Both are idempotent through ``Draft.input_hash`` and commit af
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from clausewatch.errors import InputError
 from clausewatch.settings import get_settings
-from drafting.context import ChangeInput, ClauseInput, DraftContext, Redraft
+from drafting.context import ChangeInput, ChangeKind, ClauseInput, DraftContext, Redraft
 from drafting.engine import DraftOutcome, draft_analysis
 from drafting.examples import approved_examples
 from drafting.prompting import PROMPT_ID
@@ -99,7 +99,7 @@ def _inputs_for_change(session: Session, change: Change) -> tuple[ClauseInput, C
         row_id=subject.id,
     )
     diff = ChangeInput(
-        kind=change.kind,  # type: ignore[arg-type]  # checked just above
+        kind=cast(ChangeKind, change.kind),  # checked just above
         old_text=old.text if old else None,
         new_text=new.text if new else None,
         old_path=list(old.path or []) if old else [],
@@ -155,7 +155,17 @@ def _store(
         with session.begin_nested():
             session.add(draft)
             session.flush()
-            session.add(DraftEvent(draft_id=draft.id, actor=ACTOR, action="drafted", note=note))
+            session.add(
+                DraftEvent(
+                    draft_id=draft.id,
+                    actor=ACTOR,
+                    action="drafted",
+                    field="status",
+                    before=None,
+                    after=draft.status,
+                    note=note[:4000],
+                )
+            )
             session.flush()
     except IntegrityError:  # drafted concurrently by another worker: keep theirs
         existing = _existing(session, input_hash)
@@ -255,9 +265,7 @@ def process_redrafts(session: Session, *, llm: LLM | None = None) -> list[Draft]
     prompt carries the editor's instructions, ``redraft_of`` links it, the old draft becomes
     ``superseded`` (both events recorded). Returns the new drafts."""
     requested = list(
-        session.scalars(
-            select(Draft).where(Draft.status == REDRAFT_REQUESTED).order_by(Draft.id)
-        )
+        session.scalars(select(Draft).where(Draft.status == REDRAFT_REQUESTED).order_by(Draft.id))
     )
     if not requested:
         return []
@@ -283,7 +291,11 @@ def process_redrafts(session: Session, *, llm: LLM | None = None) -> list[Draft]
             if old.clause_id is not None and (row := session.get(Clause, old.clause_id)):
                 stored = list(row.categories or [])
             ctx = build_context(
-                session, clause, diff, stored_categories=stored, redraft=redraft,
+                session,
+                clause,
+                diff,
+                stored_categories=stored,
+                redraft=redraft,
                 exclude_examples=(old.id,),
             )
             new = _draft(session, ctx, change_id=old.change_id, llm=llm, redraft_of=old.id)
@@ -293,8 +305,13 @@ def process_redrafts(session: Session, *, llm: LLM | None = None) -> list[Draft]
             old.lock_version += 1
             session.add(
                 DraftEvent(
-                    draft_id=old.id, actor=ACTOR, action="superseded",
-                    before=REDRAFT_REQUESTED, after=SUPERSEDED, note=f"redrafted as #{new.id}",
+                    draft_id=old.id,
+                    actor=ACTOR,
+                    action="superseded",
+                    field="status",
+                    before=REDRAFT_REQUESTED,
+                    after=SUPERSEDED,
+                    note=f"redrafted as #{new.id}",
                 )
             )
             session.commit()

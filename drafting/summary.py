@@ -70,7 +70,7 @@ def summarize_version(session: Session, version_id: int) -> ChangeSummary:
         lines.append(
             MaterialChange(
                 clause_id=change.clause_uid,
-                kind=change.kind,  # type: ignore[arg-type]  # filtered by MATERIAL_KINDS
+                kind=change.kind,  # filtered by MATERIAL_KINDS
                 line=line,
                 change_id=change.id,
                 draft_id=draft.id if draft is not None else None,

@@ -47,9 +47,9 @@ def data_filter(value: object) -> str:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(  # noqa: S701 - prompts are plain text, not HTML
+    env = jinja2.Environment(
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        autoescape=False,  # noqa: S701 - prompts are plain text for a model, not HTML
         keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
