@@ -298,6 +298,13 @@ def edit_draft(
         raise ConflictError(draft_id, lock_version, draft.lock_version)
     old = analysis_dict(draft)
     merged = {**old, **dict(changes)}
+    cats, old_cats = merged.get("categories"), old.get("categories")
+    if isinstance(cats, list) and isinstance(old_cats, list):
+        # forms send checked categories in taxonomy order: keep the drafted order (primary
+        # first) and append newly checked ones
+        merged["categories"] = [c for c in old_cats if c in cats] + [
+            c for c in cats if c not in old_cats
+        ]
     new = validate_analysis(merged).model_dump(mode="json")
     old_norm = _normalised(old)
     changed = [f for f in EDITABLE_FIELDS if old_norm.get(f) != new.get(f)]

@@ -60,7 +60,7 @@ ANALYSIS: dict[str, Any] = {
         {
             "provision_id": "gdpr:28",
             "title": "GDPR Art. 28 (processor)",
-            "relevance": "A processor must act on documented instructions under a written contract.",
+            "relevance": "A processor must act on documented instructions under a contract.",
         }
     ],
     "exposure": {
@@ -178,7 +178,11 @@ def seed_draft(
     session.flush()
     session.add(
         DraftEvent(
-            draft_id=draft.id, actor="drafting", action="drafted", before=None, after=None,
+            draft_id=draft.id,
+            actor="drafting",
+            action="drafted",
+            before=None,
+            after=None,
             note="drafted in 1 attempt(s)",
         )
     )
