@@ -93,6 +93,15 @@ def _drop(soup: BeautifulSoup | Tag, selector: str) -> None:
 def html_to_markdown(html: str, select: Sequence[str] = (), remove: Sequence[str] = ()) -> str:
     """Keep the ``select`` parts (default: the single <main>, else <body>), drop ``remove``
     parts and page noise, convert to normalised Markdown."""
+    try:
+        return _html_to_markdown(html, select, remove)
+    except RecursionError:
+        raise InputError(
+            "the HTML is nested too deeply to convert (hostile or broken page)"
+        ) from None
+
+
+def _html_to_markdown(html: str, select: Sequence[str], remove: Sequence[str]) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         soup = BeautifulSoup(html, "lxml")

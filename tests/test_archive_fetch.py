@@ -299,3 +299,11 @@ def test_load_markdown_errors(tmp_path: Path) -> None:
     doc = tmp_path / "p.md"
     doc.write_text("# Policy\n\nWe   collect data.\n", encoding="utf-8")
     assert load_markdown(doc.as_uri(), settings=s) == "# Policy\n\nWe   collect data.\n"
+
+
+def test_hostile_nesting_is_a_clear_error() -> None:
+    deep = b"<html><body>" + b"<div>" * 20000 + b"<p>x</p>" + b"</div>" * 20000 + b"</body></html>"
+    with pytest.raises(InputError, match="nested too deeply"):
+        to_markdown(deep, content_type="text/html")
+    ok = b"<html><body>" + b"<div>" * 150 + b"<p>fine</p>" + b"</div>" * 150 + b"</body></html>"
+    assert to_markdown(ok, content_type="text/html") == "fine\n"
