@@ -20,10 +20,16 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 
 
+@lru_cache(maxsize=65536)
 def relative_url(target: str, from_page: str) -> str:
-    """Link from one site page to another, both given relative to the site root."""
-    start = posixpath.dirname(from_page) or "."
-    return posixpath.relpath(target, start)
+    """Link from one site file to another, both given relative to the site root
+    (``relative_url("index.html", "a/b/c.html") == "../../index.html"``)."""
+    source = posixpath.normpath(from_page).split("/")[:-1]
+    dest = posixpath.normpath(target).split("/")
+    common = 0
+    while common < len(source) and common < len(dest) - 1 and source[common] == dest[common]:
+        common += 1
+    return "/".join([".."] * (len(source) - common) + dest[common:])
 
 
 def _iso_date(value: datetime | None) -> str:
