@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from feedgen.feed import FeedGenerator
 
 from publication.catalog import Catalog, PublishedAnalysis
-from publication.names import category_title, display_name, slugify, topic_phrase
+from publication.names import category_title, clean_text, display_name, slugify, topic_phrase
 
 # An empty feed still needs an <updated>; a fixed date keeps rebuilds byte-identical.
 EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,8 +59,8 @@ def render_feed(
     chosen = sorted(items, key=lambda a: (a.approved_at, a.draft_id), reverse=True)[:FEED_LIMIT]
     fg = FeedGenerator()
     fg.id(_tag(site_url, feed_path))
-    fg.title(title)
-    fg.subtitle(subtitle)
+    fg.title(clean_text(title))
+    fg.subtitle(clean_text(subtitle))
     fg.author({"name": "clausewatch editors"})
     fg.link(href=absolute(site_url, feed_path), rel="self", type="application/atom+xml")
     fg.link(href=absolute(site_url, page), rel="alternate", type="text/html")
@@ -70,11 +70,11 @@ def render_feed(
         a = item.analysis
         entry = fg.add_entry(order="append")
         entry.id(_tag(site_url, f"analysis:{item.draft_id}"))
-        entry.title(f"{display_name(item.platform)}: {a.title}")
+        entry.title(clean_text(f"{display_name(item.platform)}: {a.title}"))
         entry.link(href=absolute(site_url, item.page), rel="alternate", type="text/html")
         entry.published(item.approved_at)
         entry.updated(item.approved_at)
-        entry.summary(a.summary)
+        entry.summary(clean_text(a.summary))
         entry.content(_entry_html(item), type="html")
         for cat in a.categories:
             entry.category(term=cat, label=category_title(cat))

@@ -11,12 +11,13 @@ from email.utils import formatdate, make_msgid, parseaddr
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from clausewatch.settings import Settings
+from publication.names import clean_text
 from publication.webhook import DeliveryFailed
 
 
 def one_line(text: str, limit: int = 200) -> str:
     """Headers never carry line breaks (no header injection from titles)."""
-    return re.sub(r"\s+", " ", text).strip()[:limit]
+    return clean_text(re.sub(r"\s+", " ", text)).strip()[:limit]
 
 
 def build_email(settings: Settings, to: str, subject: str, text: str, html: str) -> EmailMessage:

@@ -43,6 +43,14 @@ TOPIC_PHRASES: dict[str, str] = {
 assert set(TOPIC_PHRASES) == set(CATEGORIES)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (invalid in HTML text and in XML) from untrusted text."""
+    return _CONTROL.sub("", text)
+
+
 def slugify(text: str, max_length: int = 80) -> str:
     """Lower-case ASCII words joined by hyphens; never empty."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

@@ -8,9 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from publication.names import (
     category_title,
+    clean_text,
     display_name,
     human_date,
     topic_phrase,
@@ -36,6 +38,13 @@ def _iso_date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value is not None else ""
 
 
+def _finalize(value: object) -> object:
+    """Every ``{{ expression }}`` loses control characters before it is escaped."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return clean_text(value)
+    return value
+
+
 def _common(env: Environment) -> Environment:
     env.filters["human_date"] = human_date
     env.filters["iso_date"] = _iso_date
@@ -56,6 +65,7 @@ def html_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     return _common(env)
 
@@ -69,5 +79,6 @@ def text_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     return _common(env)

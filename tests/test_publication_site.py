@@ -310,3 +310,25 @@ def test_invalid_approved_analysis_is_reported_not_published(
     assert report.analyses == 2
     assert len(report.problems) == 1 and f"draft {seeded.quill.id}" in report.problems[0]
     assert "half an analysis" not in "".join(all_text(tmp_path / "site").values())
+
+
+def test_control_characters_are_dropped_from_pages_and_feeds(
+    db_workspace: Path, tmp_path: Path
+) -> None:
+    with session_scope() as session:
+        seeded = seed(session)
+        draft = session.get(Draft, seeded.nimbus.id)
+        assert draft is not None
+        analysis = dict(draft.analysis or {})
+        analysis["title"] = "Bell\x07 and escape\x1b title"
+        analysis["summary"] = "Nul\x00 vertical\x0b tab and C1\x85 summary."
+        draft.analysis = analysis
+    out = tmp_path / "site"
+    with session_scope() as session:
+        assert build_site(session, out).analyses == 3
+    page = _provision(out, "nimbus-ai").read_text()
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert "Bell and escape title" in page and "Nul vertical tab and C1 summary." in page
+    feed = feedparser.parse((out / "feeds/all.atom").read_bytes())
+    assert feed.bozo == 0
+    assert "Nimbus AI: Bell and escape title" in [e.title for e in feed.entries]
