@@ -71,6 +71,34 @@ def _text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
+def _truncated_answer(exc: BaseException) -> dict[str, Any] | None:
+    """The partial answer when the model hit ``max_tokens`` (the openai client raises on it).
+
+    A cut-off answer is still an answer: it is returned (``finish_reason="length"``) so the
+    caller can record it as invalid and re-ask, instead of losing the text and the usage.
+    """
+    import openai
+    from langchain_core.messages import AIMessage
+
+    if not isinstance(exc, openai.LengthFinishReasonError):
+        return None
+    completion = exc.completion
+    content = completion.choices[0].message.content if completion.choices else None
+    usage = completion.usage
+    message = AIMessage(
+        content=content or "",
+        response_metadata={"finish_reason": "length", "model_name": completion.model},
+        usage_metadata={
+            "input_tokens": usage.prompt_tokens if usage else 0,
+            "output_tokens": usage.completion_tokens if usage else 0,
+            "total_tokens": usage.total_tokens if usage else 0,
+        }
+        if usage
+        else None,
+    )
+    return {"raw": message, "parsed": None, "parsing_error": "length limit reached"}
+
+
 class OpenAICompatibleLLM:
     """An LLM reached over the OpenAI chat-completions API.
 
@@ -124,6 +152,11 @@ class OpenAICompatibleLLM:
         return self._chat
 
     def _schema_for(self, request: LLMRequest) -> tuple[dict[str, Any], bool]:
+        if not isinstance(request.json_schema.get("properties"), dict):
+            raise InputError(
+                f"{self.backend}: structured output needs an object schema with properties "
+                f"(prompt {request.prompt_id}@{request.prompt_version})"
+            )
         name = schema_name(request.schema_name)
         if self.strict_schemas:
             strict = openai_strict_schema(request.json_schema)
@@ -183,7 +216,10 @@ class OpenAICompatibleLLM:
         except ClausewatchError:
             raise
         except Exception as exc:
-            raise _translate(exc, self.backend, self.model) from exc
+            truncated = _truncated_answer(exc)
+            if truncated is None:
+                raise _translate(exc, self.backend, self.model) from exc
+            result = truncated
         latency_ms = int((time.perf_counter() - started) * 1000)
         return self._response(result, latency_ms, attempts)
 

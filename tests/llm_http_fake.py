@@ -22,7 +22,11 @@ class Reply:
 
 
 def completion(
-    content: str, *, prompt_tokens: int | None = 42, completion_tokens: int | None = 7
+    content: str,
+    *,
+    prompt_tokens: int | None = 42,
+    completion_tokens: int | None = 7,
+    finish_reason: str = "stop",
 ) -> Reply:
     body: dict[str, Any] = {
         "id": "chatcmpl-test",
@@ -33,7 +37,7 @@ def completion(
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
+                "finish_reason": finish_reason,
             }
         ],
     }

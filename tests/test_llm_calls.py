@@ -156,6 +156,14 @@ def test_invalid_answers_are_recorded_and_not_cached(
     assert not again.cached and again.extra["outcome"] == "ok"
 
 
+def test_cut_off_answer_is_invalid(db_workspace: Path, server: FakeOpenAIServer) -> None:
+    server.add(completion('{"level": "High", "no', finish_reason="length"))
+    response = complete_logged(http_llm(server), request())
+    assert response.extra["outcome"] == "invalid"
+    assert response.extra["finish_reason"] == "length"
+    assert rows()[0].response == '{"level": "High", "no'
+
+
 def test_errors_are_logged_and_reraised(db_workspace: Path, server: FakeOpenAIServer) -> None:
     server.add(error(503), error(503))
     with pytest.raises(TransientError):

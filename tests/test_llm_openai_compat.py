@@ -125,6 +125,19 @@ def test_invalid_json_is_returned_not_raised(server: FakeOpenAIServer) -> None:
     assert response.tokens_out == 7
 
 
+def test_answer_cut_off_at_max_tokens_is_returned(server: FakeOpenAIServer) -> None:
+    server.add(
+        completion(
+            '{"label": "privacy", "reason": "the', completion_tokens=120, finish_reason="length"
+        )
+    )
+    response = backend(server).complete(request())
+    assert response.content == '{"label": "privacy", "reason": "the'
+    assert response.extra["finish_reason"] == "length"
+    assert (response.tokens_in, response.tokens_out) == (42, 120)
+    assert len(server.requests) == 1
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 429, 408])
 def test_transport_errors_are_retried(server: FakeOpenAIServer, status: int) -> None:
     server.add(error(status), error(status), completion('{"label": "security", "reason": "r"}'))
