@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     llm_retry_wait_s: float = 2.0  # first back-off; doubles per attempt, capped at 30 s
     llm_cache: bool = True  # reuse stored answers for identical requests
     llm_local_start_timeout_s: float = 180.0  # loading the local model and health check
+    llm_local_idle_s: float = 300.0  # keep the local server this long after last close
 
     # review app
     secret_key: SecretStr | None = None  # unset: generated once into <home>/review-secret-key

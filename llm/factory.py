@@ -77,6 +77,7 @@ def get_llm(backend: str | None = None) -> LLM:
             retries=settings.llm_retries,
             retry_wait_s=settings.llm_retry_wait_s,
             start_timeout_s=settings.llm_local_start_timeout_s,
+            idle_s=settings.llm_local_idle_s,
         )
     from llm.openai_compat import OpenAICompatibleLLM
 

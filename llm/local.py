@@ -1,7 +1,8 @@
 """The embedded default backend: the pinned GGUF model behind xllamacpp's llama.cpp server.
 
 One server per process, on loopback, on a free port. It is started on first use, shared by
-every open ``LocalLLM`` and stopped when the last one is closed (or at interpreter exit).
+every open ``LocalLLM``, kept for ``CLAUSEWATCH_LLM_LOCAL_IDLE_S`` seconds after the last one is
+closed (so per-item get_llm()/close() reuses it), and stopped at interpreter exit.
 Requests go through the same OpenAI-compatible code path as hosted backends.
 """
 
@@ -41,7 +42,12 @@ class ServerInfo:
 
 
 class _LocalServer:
-    """The process-wide llama.cpp server (xllamacpp.Server)."""
+    """The process-wide llama.cpp server (xllamacpp.Server).
+
+    Reference-counted by the open ``LocalLLM`` instances. When the last one is closed the server
+    stays up for ``idle_s`` seconds (so code that opens and closes an LLM per item reuses it),
+    then stops; ``idle_s <= 0`` stops it at once. It always stops at interpreter exit.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -49,6 +55,7 @@ class _LocalServer:
         self._info: ServerInfo | None = None
         self._users = 0
         self._atexit = False
+        self._idle_timer: threading.Timer | None = None
 
     @property
     def info(self) -> ServerInfo | None:
@@ -56,6 +63,7 @@ class _LocalServer:
 
     def acquire(self, config: ServerConfig, start_timeout_s: float) -> ServerInfo:
         with self._lock:
+            self._cancel_timer_locked()
             if self._info is not None and self._info.config != config:
                 if self._users > 0:
                     raise ConfigError(
@@ -68,14 +76,35 @@ class _LocalServer:
             self._users += 1
             return self._info
 
-    def release(self) -> None:
+    def release(self, idle_s: float = 0.0) -> None:
         with self._lock:
             self._users = max(0, self._users - 1)
+            if self._users > 0 or self._info is None:
+                return
+            self._cancel_timer_locked()
+            if idle_s <= 0:
+                self._stop_locked()
+                return
+            timer = threading.Timer(idle_s, self._stop_if_idle)
+            timer.daemon = True
+            self._idle_timer = timer
+            timer.start()
+
+    def _stop_if_idle(self) -> None:
+        with self._lock:
+            self._idle_timer = None
             if self._users == 0:
                 self._stop_locked()
 
+    def _cancel_timer_locked(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
     def stop(self) -> None:
+        """Stop now, whoever still holds it (interpreter exit, tests, ``llm prepare``)."""
         with self._lock:
+            self._cancel_timer_locked()
             self._users = 0
             self._stop_locked()
 
@@ -174,6 +203,7 @@ class LocalLLM:
         retries: int = 3,
         retry_wait_s: float = 2.0,
         start_timeout_s: float = 180.0,
+        idle_s: float = 0.0,
     ) -> None:
         self.model = MODEL_NAME
         self.models_dir = models_dir
@@ -184,6 +214,7 @@ class LocalLLM:
         self._retries = retries
         self._retry_wait_s = retry_wait_s
         self._start_timeout_s = start_timeout_s
+        self._idle_s = idle_s
         self._client: OpenAICompatibleLLM | None = None
         self._info: ServerInfo | None = None
         self._lock = threading.Lock()
@@ -223,4 +254,4 @@ class LocalLLM:
                 self._client = None
             if self._info is not None:
                 self._info = None
-                SERVER.release()
+                SERVER.release(self._idle_s)
