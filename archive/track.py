@@ -96,6 +96,7 @@ def _record_failure(
     http_status: int | None = None,
     snapshot_sha: str | None = None,
     retryable: bool = False,
+    now: datetime | None = None,
 ) -> TrackOutcome:
     try:
         with _transaction(sessions) as session:
@@ -104,6 +105,7 @@ def _record_failure(
             session.add(
                 FetchAttempt(
                     document_id=document_id,
+                    at=now or utcnow(),
                     outcome="failed",
                     reason=reason[:2000],
                     http_status=http_status,
@@ -167,11 +169,16 @@ def track_source(
             str(exc),
             http_status=getattr(exc, "http_status", None),
             retryable=exc.retryable,
+            now=now,
         )
     except Exception as exc:  # a bug must not stop the other documents; keep the trace
         log.exception("tracking %s failed", source.key)
         return _record_failure(
-            sessions, source, document_id, f"internal error: {type(exc).__name__}: {exc}"
+            sessions,
+            source,
+            document_id,
+            f"internal error: {type(exc).__name__}: {exc}",
+            now=now,
         )
     finally:
         if own_fetcher:
@@ -209,6 +216,7 @@ def _record(
             str(exc),
             http_status=result.status,
             snapshot_sha=snapshot_sha,
+            now=now,
         )
     with _transaction(sessions) as session:
         doc = get_or_create_document(session, source.platform, source.doc_type, source.url)
