@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import email
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -387,3 +389,73 @@ def seed_analysis(title: str, excerpt: str) -> dict[str, Any]:
     from publication_support import analysis
 
     return analysis(title, excerpt, categories=["training-use"], level="Low")
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now.replace(year=now.year - 1))
+        .not_valid_after(now.replace(year=now.year + 1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_email_over_starttls_with_login(
+    delivery_env: Path, smtp_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    box = Mailbox()
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=smtp_port,
+        tls_context=tls,
+        require_starttls=True,
+        authenticator=_authenticator,
+    )
+    controller.start()
+    try:
+        _subscribe(channel="email", target="tls@example.org", platforms=["helix-labs"])
+        with session_scope() as session:
+            plain = send_same_day_alerts(session)  # no STARTTLS: no AUTH offered, refused
+        assert plain.failed == 1 and "AUTH extension not supported" in plain.errors[0]
+        monkeypatch.setenv("CLAUSEWATCH_SMTP_STARTTLS", "true")
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts our test CA only
+        reset_settings()
+        with session_scope() as session:
+            report = send_same_day_alerts(session)
+    finally:
+        controller.stop()
+    assert report.sent == 1, report.errors
+    [(rcpt, msg)] = box.messages
+    assert rcpt == ["tls@example.org"]
+    assert "Helix Labs deletes conversation logs after 30 days" in msg["Subject"]
