@@ -30,8 +30,9 @@ NOISE = (
     "button, input, select, textarea, link, meta, dialog, "
     "[hidden], [aria-hidden=true], [role=navigation], [role=banner], [role=contentinfo]"
 )
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2002\u2003\u2009"), " ")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile("[\u00a0\u2007\u202f\u2002\u2003\u2009]")
+_TRAILING = re.compile(r"[ \t\f\v]+$", re.MULTILINE)
 _BLANKS = re.compile(r"\n{3,}")
 
 
@@ -40,9 +41,8 @@ def normalise_markdown(text: str) -> str:
     at most one blank line in a row, one final newline. Idempotent."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.translate(_INVISIBLE).translate(_SPACES)
-    lines = [line.rstrip() for line in text.split("\n")]
-    out = _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n")
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
+    out = _BLANKS.sub("\n\n", _TRAILING.sub("", text)).strip("\n")
     if not out.strip():
         raise InputError("empty document (no text after normalisation)")
     return out + "\n"
