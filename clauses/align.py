@@ -8,8 +8,9 @@
    Those are modifications, with a word-level diff.
 3. A matched clause moved if it left the longest run of clauses kept in order, or if it now
    sits under a different section. Sections are compared by canonical heading trail
-   (renumbering ignored); an old section whose trail no longer exists maps to the new section
-   that received most of its clauses, so renaming a heading moves nothing.
+   (renumbering ignored); each old section maps to the new section that received most of its
+   clauses, so renaming a heading moves nothing, and headings added or removed above or below
+   a clause (one trail a prefix of the other) do not move it either.
 4. "Last updated"/"Effective date" lines are matched among themselves and never reported.
 """
 
@@ -28,6 +29,8 @@ __all__ = ["DEFAULT_THRESHOLD", "Alignment", "align"]
 DEFAULT_THRESHOLD = 0.5
 _CANDIDATES = 8
 _MAX_POSTINGS = 64
+_CONTAINED = 0.85
+_CONTAINED_MIN_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,26 @@ def _exact_pairs(
         if bucket:
             pairs[j] = bucket.popleft()
     return pairs
+
+
+def _match_score(a: list[str], b: list[str], threshold: float) -> float | None:
+    """Similarity of two word lists when they are similar enough to be one clause modified:
+    at least ``threshold`` similar, or one (of at least ``_CONTAINED_MIN_WORDS`` words) mostly
+    kept inside the other (a clause that grew or shrank by whole sentences)."""
+    shorter, total = min(len(a), len(b)), len(a) + len(b)
+    if not shorter:
+        return None
+    contained_possible = shorter >= _CONTAINED_MIN_WORDS
+    if not contained_possible and 2 * shorter < threshold * total:
+        return None  # cannot reach the threshold
+    score = similarity(a, b)
+    if score >= threshold:
+        return score
+    if contained_possible:
+        common = score * total / 2  # words kept in order (Indel: 2 * LCS / total)
+        if common >= _CONTAINED * shorter:
+            return score
+    return None
 
 
 def _similar_pairs(
@@ -90,11 +113,8 @@ def _similar_pairs(
         else:
             candidates = [i for i, _ in shared.most_common(_CANDIDATES)]
         for i in candidates:
-            a, b = old_words[i], words
-            if 2 * min(len(a), len(b)) < threshold * (len(a) + len(b)):
-                continue  # cannot reach the threshold
-            score = similarity(a, b)
-            if score >= threshold:
+            score = _match_score(old_words[i], words, threshold)
+            if score is not None:
                 edges.append((score, -abs(i / n_old - j / n_new), i, j))
     edges.sort(reverse=True)
     taken_old: set[int] = set()
@@ -134,17 +154,37 @@ def _in_order(pairs: list[_Pair]) -> set[int]:
 def _section_map(
     old: list[ClauseSeg], new: list[ClauseSeg], pairs: list[_Pair]
 ) -> dict[tuple[str, ...], tuple[str, ...]]:
-    new_sections = {_section(clause) for clause in new}
+    """Each old section maps to the new section that received most of its matched clauses
+    (the same trail on a tie), so a renamed heading moves nothing while a clause leaving a
+    section that otherwise stays put is a move."""
     votes: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
     for pair in pairs:
         votes[_section(old[pair.old])][_section(new[pair.new])] += 1
     mapping: dict[tuple[str, ...], tuple[str, ...]] = {}
-    for section in {_section(clause) for clause in old}:
-        if section in new_sections:
-            mapping[section] = section
-        elif votes.get(section):
-            mapping[section] = votes[section].most_common(1)[0][0]
+    for section, counter in votes.items():
+        best = max(counter.values())
+        mapping[section] = (
+            section
+            if counter.get(section) == best
+            else next(target for target, n in counter.most_common() if n == best)
+        )
     return mapping
+
+
+def _changed_section(
+    mapping: dict[tuple[str, ...], tuple[str, ...]],
+    old_section: tuple[str, ...],
+    new_section: tuple[str, ...],
+) -> bool:
+    """Whether a clause changed section. Headings added above or below it (one trail a prefix
+    of the other, as when a flat text gains sub-headings) do not count."""
+
+    def compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+        shorter = min(len(a), len(b))
+        return a[:shorter] == b[:shorter]
+
+    target = mapping.get(old_section, old_section)
+    return not (compatible(old_section, new_section) or compatible(target, new_section))
 
 
 def _ref(clause: ClauseSeg, clause_id: str) -> ClauseRef:
@@ -208,7 +248,7 @@ def align(
     for k, pair in enumerate(pairs):
         new_of_old[pair.old] = pair.new
         o, n = old[pair.old], new[pair.new]
-        moved = k not in kept_in_order or sections.get(_section(o)) != _section(n)
+        moved = k not in kept_in_order or _changed_section(sections, _section(o), _section(n))
         if pair.exact and not moved:
             unchanged += 1
             continue

@@ -74,7 +74,7 @@ _DATE_LINE = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})|"
+    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})|"
     rf"(?:{_MONTHS})\.?\s+\d{{4}}|\d{{1,4}}[/.\-]\d{{1,2}}[/.\-]\d{{1,4}})\b",
     re.IGNORECASE,
 )
@@ -97,12 +97,12 @@ def plain(text: str) -> str:
         text = _HTML_BREAK.sub(" ", text)
         text = _AUTOLINK.sub(r"\1", text)
         text = _HTML_TAG.sub("", text)
+    if "*" in text or "_" in text:
+        text = _EMPHASIS.sub("", text)
     if "[" in text:
         text = _IMAGE.sub(r"\1", text)
         text = _LINK.sub(r"\1", text)
         text = _REF_LINK.sub(r"\1", text)
-    if "*" in text or "_" in text:
-        text = _EMPHASIS.sub("", text)
     if "\\" in text:
         text = _ESCAPE.sub(r"\1", text)
     if "&" in text:
