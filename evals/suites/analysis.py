@@ -1,0 +1,263 @@
+"""``analysis``: the drafting pipeline (retrieval + prompt + LLM + validation + re-asks) on
+gold clauses quoted from real policies, with the chosen LLM backend.
+
+Gold: JSON Lines ``{"id", "platform", "document_type", "clause", "expected": {"categories",
+"regulations", "exposure", "jurisdictions"}}``. Metrics:
+
+- ``schema_valid_rate``: cases where some attempt returned JSON that fits the answer schema;
+  ``first_attempt_ok_rate``: cases accepted without a re-ask; ``drafted_rate``: cases that
+  ended with an accepted analysis (the rest are flagged for editors);
+- ``grounding_rate``: cases whose final analysis passes the grounding checks again
+  (excerpt and comparison quotes verbatim, cited provisions retrieved/in the catalogue);
+- ``category_*``, ``regulation_*`` (article level: ``gdpr:28(3)`` counts as ``gdpr:28``),
+  ``jurisdiction_*``: micro precision/recall/F1 over cases (a flagged case predicts nothing);
+  ``exposure_accuracy``;
+- ``classifier_category_f1``: the offline classifier's hint against the same gold;
+  ``candidate_recall``: share of expected regulations among the retrieved candidates (the
+  ceiling for regulation recall);
+- ``tokens_in_per_case``, ``tokens_out_per_case``, ``latency_s_per_case``,
+  ``cost_usd_per_case``, ``attempts_per_case``, ``reasks_per_case``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from clausewatch.errors import ClausewatchError
+from evals.catalogue_check import check_provision_ids
+from evals.gold import GOLD_DIR, load_jsonl
+from evals.jurisdictions import normalise_all
+from evals.metrics import PRF, mean
+from evals.pricing import cost_usd
+from evals.registry import RunOptions
+from schemas.evals import AnalysisCase, CaseResult, EvalReport
+
+_ARTICLE = re.compile(r"^([a-z0-9-]+:[0-9A-Za-z.-]+?)(?:\(.*)?$")
+
+
+def article_level(provision_id: str) -> str:
+    """``gdpr:28(3)`` -> ``gdpr:28``; ``ccpa:1798.105(c)`` -> ``ccpa:1798.105``."""
+    match = _ARTICLE.match(provision_id.strip())
+    return match.group(1) if match else provision_id.strip()
+
+
+class _Totals:
+    def __init__(self) -> None:
+        self.categories = PRF()
+        self.regulations = PRF()
+        self.jurisdictions = PRF()
+        self.hint = PRF()
+
+
+def _score_case(
+    case: AnalysisCase, analysis: Any, hint: list[str], candidates: list[str], totals: _Totals
+) -> dict[str, Any]:
+    exp = case.expected
+    cats = list(analysis.categories) if analysis else []
+    regs = (
+        sorted({article_level(r.provision_id) for r in analysis.regulatory_landscape})
+        if analysis
+        else []
+    )
+    flags = [f.jurisdiction for f in analysis.jurisdiction_flags] if analysis else []
+    juris = sorted(normalise_all(flags))
+    exposure = analysis.exposure.level if analysis else None
+    totals.categories.add(exp.categories, cats)
+    totals.regulations.add(exp.regulations, regs)
+    totals.jurisdictions.add(exp.jurisdictions, juris)
+    totals.hint.add(exp.categories, hint)
+    cand = set(candidates)
+    return {
+        "metrics": {
+            "category_f1": PRF().add(exp.categories, cats).f1,
+            "regulation_f1": PRF().add(exp.regulations, regs).f1
+            if exp.regulations or regs
+            else 1.0,
+            "jurisdiction_f1": PRF().add(exp.jurisdictions, juris).f1
+            if exp.jurisdictions or juris
+            else 1.0,
+            "exposure_correct": float(exposure == exp.exposure),
+            "candidate_recall": len(set(exp.regulations) & cand) / len(exp.regulations)
+            if exp.regulations
+            else 1.0,
+        },
+        "detail": {
+            "expected": exp.model_dump(),
+            "got": {
+                "categories": cats,
+                "regulations": regs,
+                "exposure": exposure,
+                "jurisdictions": juris,
+                "jurisdiction_flags": flags,
+            },
+            "classifier_hint": hint,
+            "candidates": candidates,
+        },
+    }
+
+
+class AnalysisSuite:
+    name = "analysis"
+    description = (
+        "drafting on gold clauses: schema-valid and grounding rates, category/regulation/"
+        "jurisdiction F1, exposure accuracy, tokens, latency, cost, re-asks per case"
+    )
+    data_format = (
+        'JSONL: {"id", "platform", "document_type", "clause", "expected": {"categories", '
+        '"regulations", "exposure", "jurisdictions"}}'
+    )
+
+    def default_data(self) -> Path:
+        return GOLD_DIR / "analysis.jsonl"
+
+    def run(self, options: RunOptions) -> EvalReport:
+        from drafting.context import ClauseInput
+        from drafting.engine import draft_analysis
+        from drafting.grounding import GroundingSources, check_grounding
+        from drafting.service import build_context
+        from llm.factory import get_llm
+        from storage.db import session_scope
+
+        path = options.data or self.default_data()
+        cases = load_jsonl(path, AnalysisCase)
+        check_provision_ids(path, ((c.id, c.expected.regulations) for c in cases))
+        cases = cases[: options.limit] if options.limit else cases
+        totals = _Totals()
+        results: list[CaseResult] = []
+        per: dict[str, list[float]] = {
+            k: []
+            for k in (
+                "schema_valid",
+                "first_ok",
+                "drafted",
+                "grounded",
+                "exposure",
+                "tokens_in",
+                "tokens_out",
+                "latency_s",
+                "cost",
+                "attempts",
+                "candidate_recall",
+            )
+        }
+        unknown_price = False
+        llm = get_llm(options.backend)
+        try:
+            for n, case in enumerate(cases):
+                clause = ClauseInput(
+                    uid=f"eval-{case.id}",
+                    text=case.clause,
+                    platform=case.platform,
+                    doc_type=case.document_type,
+                )
+                t0 = time.perf_counter()
+                try:
+                    with session_scope() as session:
+                        ctx = build_context(session, clause, None)
+                    outcome = draft_analysis(ctx, llm)
+                except ClausewatchError as exc:
+                    results.append(
+                        CaseResult(id=case.id, ok=False, error=f"{type(exc).__name__}: {exc}")
+                    )
+                    for key in ("schema_valid", "first_ok", "drafted", "grounded", "exposure"):
+                        per[key].append(0.0)
+                    totals.categories.add(case.expected.categories, [])
+                    totals.regulations.add(case.expected.regulations, [])
+                    totals.jurisdictions.add(case.expected.jurisdictions, [])
+                    continue
+                wall = time.perf_counter() - t0
+                analysis = outcome.analysis
+                kinds = [a.get("outcome") for a in outcome.attempts]
+                grounding_errors: list[str] = []
+                if analysis is not None:
+                    grounding_errors = check_grounding(
+                        analysis,
+                        GroundingSources(
+                            clause_text=ctx.clause.text,
+                            comparables={c.clause_id: c for c in ctx.comparables},
+                            catalogue_ids=ctx.catalogue.keys(),
+                            candidate_ids=[r.id for r in ctx.regulations],
+                        ),
+                    )
+                candidates = [r.id for r in ctx.regulations]
+                scored = _score_case(case, analysis, list(ctx.category_hint), candidates, totals)
+                cost = cost_usd(
+                    outcome.backend, outcome.model, outcome.tokens_in, outcome.tokens_out
+                )
+                unknown_price |= cost is None
+                per["schema_valid"].append(float(any(k in ("ok", "grounding") for k in kinds)))
+                per["first_ok"].append(float(bool(kinds) and kinds[0] == "ok"))
+                per["drafted"].append(float(analysis is not None))
+                per["grounded"].append(float(analysis is not None and not grounding_errors))
+                per["exposure"].append(scored["metrics"]["exposure_correct"])
+                per["tokens_in"].append(float(outcome.tokens_in))
+                per["tokens_out"].append(float(outcome.tokens_out))
+                per["latency_s"].append(wall)
+                per["cost"].append(cost or 0.0)
+                per["attempts"].append(float(len(outcome.attempts)))
+                per["candidate_recall"].append(scored["metrics"]["candidate_recall"])
+                metrics = {
+                    **scored["metrics"],
+                    "attempts": float(len(outcome.attempts)),
+                    "tokens_in": float(outcome.tokens_in),
+                    "tokens_out": float(outcome.tokens_out),
+                    "latency_s": round(wall, 3),
+                }
+                detail = {
+                    **scored["detail"],
+                    "attempt_outcomes": kinds,
+                    "errors": outcome.errors[:5],
+                    "grounding_errors": grounding_errors[:5],
+                    "model": outcome.model,
+                    "backend": outcome.backend,
+                }
+                ok = analysis is not None and not grounding_errors
+                results.append(
+                    CaseResult(
+                        id=case.id,
+                        ok=ok,
+                        metrics=metrics,
+                        detail=detail,
+                        error=None if ok else "; ".join((outcome.errors or grounding_errors)[:3]),
+                    )
+                )
+                if options.progress:
+                    options.progress(n + 1, len(cases))
+        finally:
+            llm.close()
+        summary = {
+            "schema_valid_rate": mean(per["schema_valid"]),
+            "first_attempt_ok_rate": mean(per["first_ok"]),
+            "drafted_rate": mean(per["drafted"]),
+            "grounding_rate": mean(per["grounded"]),
+            "category_precision": totals.categories.precision,
+            "category_recall": totals.categories.recall,
+            "category_f1": totals.categories.f1,
+            "regulation_precision": totals.regulations.precision,
+            "regulation_recall": totals.regulations.recall,
+            "regulation_f1": totals.regulations.f1,
+            "exposure_accuracy": mean(per["exposure"]),
+            "jurisdiction_precision": totals.jurisdictions.precision,
+            "jurisdiction_recall": totals.jurisdictions.recall,
+            "jurisdiction_f1": totals.jurisdictions.f1,
+            "classifier_category_f1": totals.hint.f1,
+            "candidate_recall": mean(per["candidate_recall"]),
+            "tokens_in_per_case": mean(per["tokens_in"]),
+            "tokens_out_per_case": mean(per["tokens_out"]),
+            "latency_s_per_case": mean(per["latency_s"]),
+            "cost_usd_per_case": mean(per["cost"]),
+            "attempts_per_case": mean(per["attempts"]),
+            "reasks_per_case": mean(a - 1 for a in per["attempts"]),
+            "cases": float(len(results)),
+            "errors": float(sum(1 for r in results if r.error and not r.metrics)),
+        }
+        meta: dict[str, Any] = {"model": getattr(llm, "model", ""), "llm_backend": llm.backend}
+        if unknown_price:
+            meta["note"] = "no price known for this model: cost_usd_per_case counts it as 0"
+        return EvalReport(suite=self.name, metrics=summary, cases=results, meta=meta)
+
+
+SUITE = AnalysisSuite()

@@ -1,0 +1,119 @@
+"""Gold files: typed, validated on load with file:line errors; the shipped files are valid."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from clausewatch.errors import InputError
+from evals.catalogue_check import check_provision_ids
+from evals.gold import GOLD_DIR, load_jsonl
+from schemas.evals import AnalysisCase, ChangeDetectionCase, RetrievalCase
+from schemas.taxonomy import CATEGORIES
+
+GOOD = {
+    "id": "x-1",
+    "platform": "exampleco",
+    "document_type": "privacy_policy",
+    "clause": "We keep your chats for 30 days.",
+    "expected": {
+        "categories": ["data-retention"],
+        "regulations": ["gdpr:5"],
+        "exposure": "Low",
+        "jurisdictions": ["EU/EEA"],
+    },
+}
+
+
+def _write(tmp_path: Path, rows: list[object]) -> Path:
+    path = tmp_path / "gold.jsonl"
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_valid_file_loads(tmp_path: Path) -> None:
+    cases = load_jsonl(_write(tmp_path, [GOOD, "", {**GOOD, "id": "x-2"}]), AnalysisCase)
+    assert [c.id for c in cases] == ["x-1", "x-2"]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("{not json", "invalid JSON"),
+        ({**GOOD, "expected": {**GOOD["expected"], "exposure": "Severe"}}, "expected.exposure"),
+        (
+            {**GOOD, "expected": {**GOOD["expected"], "categories": ["weather"]}},
+            "expected.categories.0",
+        ),
+        ({**GOOD, "expected": {**GOOD["expected"], "jurisdictions": ["Mars"]}}, "Mars"),
+        ({**GOOD, "clause": "   "}, "clause"),
+        ({**GOOD, "surprise": 1}, "surprise"),
+    ],
+)
+def test_bad_line_names_file_line_and_field(tmp_path: Path, row: object, message: str) -> None:
+    path = _write(tmp_path, [GOOD, row])
+    with pytest.raises(InputError) as err:
+        load_jsonl(path, AnalysisCase)
+    assert f"{path}:2:" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_duplicate_ids_and_empty_files_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="duplicate id 'x-1'"):
+        load_jsonl(_write(tmp_path, [GOOD, GOOD]), AnalysisCase)
+    with pytest.raises(InputError, match="no cases"):
+        load_jsonl(_write(tmp_path, [""]), AnalysisCase)
+    with pytest.raises(InputError, match="not found"):
+        load_jsonl(tmp_path / "missing.jsonl", AnalysisCase)
+
+
+def test_unknown_provision_ids_are_reported_with_line(tmp_path: Path) -> None:
+    bad = {**GOOD, "id": "x-2", "expected": {**GOOD["expected"], "regulations": ["gdpr:999"]}}
+    path = _write(tmp_path, [GOOD, bad])
+    cases = load_jsonl(path, AnalysisCase)
+    with pytest.raises(InputError, match=r"gold\.jsonl:2: case 'x-2'.*gdpr:999"):
+        check_provision_ids(path, ((c.id, c.expected.regulations) for c in cases))
+
+
+def test_shipped_analysis_gold_is_valid_and_broad() -> None:
+    path = GOLD_DIR / "analysis.jsonl"
+    cases = load_jsonl(path, AnalysisCase)
+    check_provision_ids(path, ((c.id, c.expected.regulations) for c in cases))
+    assert len(cases) >= 40
+    assert len({c.platform for c in cases}) >= 12
+    covered = {slug for c in cases for slug in c.expected.categories}
+    assert len(covered) >= 20
+    assert covered <= set(CATEGORIES)
+    assert {c.expected.exposure for c in cases} == {"Low", "Medium", "High"}
+
+
+def _plain(text: str) -> str:
+    text = re.sub(r"\]\([^)]*\)", "", text)  # link targets
+    return " ".join(re.sub(r"[*_\[\]\\`]", "", text).split())
+
+
+def test_shipped_analysis_clauses_are_quoted_from_the_policies() -> None:
+    from tests.conftest import SHARED_DATA
+
+    for case in load_jsonl(GOLD_DIR / "analysis.jsonl", AnalysisCase):
+        assert case.source, case.id
+        source = _plain((SHARED_DATA / case.source).read_text(encoding="utf-8"))
+        words = _plain(case.clause).split()
+        # every 8-word window of the clause is verbatim in the source (markdown aside)
+        for i in range(0, max(1, len(words) - 8), 8):
+            assert " ".join(words[i : i + 8]) in source, (case.id, words[i : i + 8])
+
+
+def test_shipped_retrieval_and_change_gold_are_valid() -> None:
+    path = GOLD_DIR / "regulation-retrieval.jsonl"
+    queries = load_jsonl(path, RetrievalCase)
+    check_provision_ids(path, ((q.id, q.expected) for q in queries))
+    assert len(queries) >= 30
+    docs = load_jsonl(GOLD_DIR / "change-detection.jsonl", ChangeDetectionCase)
+    assert len(docs) >= 20
