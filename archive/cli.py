@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -114,9 +115,12 @@ def history_command(
     if as_json:
         typer.echo(json.dumps(history.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"{history.platform} / {history.doc_type}")
-    for col in ("version", "date", "source", "clauses", "added", "removed", "modified", "moved"):
-        table.add_column(col, justify="left" if col in ("date", "source") else "right")
+    table = Table(
+        title=f"{history.platform} / {history.doc_type}", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    for col in ("id", "date", "source", "clauses", "added", "removed", "modified", "moved"):
+        left = col in ("date", "source")
+        table.add_column(col, justify="left" if left else "right", no_wrap=True)
     for i, v in enumerate(history.versions):
         first = i == 0
         table.add_row(
