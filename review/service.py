@@ -208,6 +208,13 @@ def events_of(session: Session, draft_id: int) -> list[DraftEvent]:
     return list(session.scalars(stmt))
 
 
+def redraft_request_of(session: Session, draft: Draft) -> str | None:
+    """The instructions this draft was redrafted with (stored on the draft it replaces)."""
+    if draft.redraft_of is None:
+        return None
+    return session.scalar(select(Draft.redraft_instructions).where(Draft.id == draft.redraft_of))
+
+
 def redrafts_of(session: Session, draft_id: int) -> list[int]:
     return list(session.scalars(select(Draft.id).where(Draft.redraft_of == draft_id)))
 

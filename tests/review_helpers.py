@@ -226,3 +226,22 @@ def lock_version_of(html: str) -> int:
     match = re.search(r'name="lock_version" value="(\d+)"', html)
     assert match
     return int(match.group(1))
+
+
+def stub_drafting_retrieval(monkeypatch: Any) -> None:
+    """Drafting's retrieval and catalogue without a vector store (as in the drafting tests)."""
+    from drafting_support import CATALOGUE, COMPARABLES
+
+    from drafting import service as drafting_service
+    from drafting.retrieve import Retrieved
+    from schemas.retrieval import RegulationCandidate
+
+    def fake_retrieve(text: str, **_: Any) -> Retrieved:
+        return Retrieved(
+            comparables=list(COMPARABLES),
+            regulations=[RegulationCandidate(id="gdpr:28", title="Processor", score=0.5)],
+        )
+
+    monkeypatch.setattr(drafting_service, "retrieve", fake_retrieve)
+    monkeypatch.setattr(drafting_service, "load_catalogue_safely", lambda notes: dict(CATALOGUE))
+    monkeypatch.setattr(drafting_service, "category_hint", lambda text, notes: [])

@@ -31,9 +31,12 @@ XSS_IMG = '"><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def app(workspace: Path) -> FastAPI:
+def app(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
+    from clausewatch.settings import reset_settings
     from review.web.app import create_app
 
+    monkeypatch.setenv("CLAUSEWATCH_REVIEW_RUN_REDRAFTS", "false")  # on in the redraft test
+    reset_settings()
     return create_app()
 
 
@@ -476,3 +479,41 @@ def test_queue_filters_sorting_counts_and_json(client: TestClient) -> None:
     one = client.get(f"/api/drafts/{low}").json()
     assert one["exposure"] == "Low" and one["events"][0]["action"] == "drafted"
     assert client.get("/api/drafts/999").status_code == 404
+
+
+def test_redraft_request_from_the_web_brings_a_new_draft_to_the_queue(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drafting_support import CLAUSE, answer
+    from review_helpers import stub_drafting_retrieval
+
+    from llm import fake
+
+    stub_drafting_retrieval(monkeypatch)
+    app.state.run_redrafts = True  # the default (CLAUSEWATCH_REVIEW_RUN_REDRAFTS=true)
+    ctx = context(after=CLAUSE)
+    ctx["change"] = None
+    with session_scope() as db:
+        old = seed_draft(db, platform="acme", ctx=ctx)
+    add_user("erin")
+    login(client, "erin")
+    html = client.get(f"/drafts/{old}").text
+    with fake.scripted([answer(title="Redrafted: agreement not public")]) as llm:
+        resp = client.post(
+            f"/drafts/{old}/redraft",
+            data={
+                "csrf_token": csrf_of(html),
+                "lock_version": str(lock_version_of(html)),
+                "text": "Say that the agreement is not public.",
+            },
+        )
+    assert resp.status_code == 200 and f"Redraft of #{old} requested" in resp.text
+    assert len(llm.requests) == 1  # the app ran drafting after the response
+    with session_scope() as db:
+        (new,) = service.redrafts_of(db, old)
+        assert service.get_draft(db, old).status == "superseded"
+    queue = client.get("/queue").text
+    assert f'href="/drafts/{new}"' in queue and "Redrafted: agreement not public" in queue
+    page = client.get(f"/drafts/{new}").text
+    assert f'Redraft of <a href="/drafts/{old}">#{old}</a>' in page
+    assert "Say that the agreement is not public." in page

@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.state.run_redrafts = settings.review_run_redrafts
     app.middleware("http")(security_headers(hsts=settings.review_secure_cookies))
     app.add_middleware(
         SessionMiddleware,

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from clausewatch.settings import get_settings
 from review import service
 from review.accounts import Account
 from review.context import context_view
@@ -105,6 +104,7 @@ def _draft_page(
         "provenance": _provenance(draft),
         "events": service.events_of(db, draft_id),
         "redrafts": service.redrafts_of(db, draft_id),
+        "redrafted_with": service.redraft_request_of(db, draft),
         "exposures": EXPOSURES,
         "change_kinds": ("added", "removed", "modified", "moved"),
         "row_fields": forms.ROW_FIELDS,
@@ -218,7 +218,7 @@ def _decision(
             return _draft_page(
                 request, db, user, draft_id, problem=f"Not done: {exc}.", status_code=422
             )
-    if background is not None and get_settings().review_run_redrafts:
+    if background is not None and request.app.state.run_redrafts:
         background.add_task(run_redrafts_in_background)
     flash(request, "ok", message)
     return RedirectResponse("/queue", status_code=303)
