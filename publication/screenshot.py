@@ -4,7 +4,8 @@
 
 Builds the fictional demo (:func:`publication.demo.seed_demo`) in a throw-away workspace,
 publishes it, and runs ``chromium --headless --screenshot`` on the provision page. Needs a
-Chromium binary (``CHROMIUM`` or ``/usr/bin/chromium``; Debian: ``apt-get install chromium``).
+Chromium binary (``CLAUSEWATCH_CHROMIUM``, ``CHROMIUM`` or ``/usr/bin/chromium``;
+Debian: ``apt-get install chromium``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ from clausewatch.errors import ConfigError
 
 
 def find_chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", "chromium"):
+    for candidate in (
+        os.environ.get("CLAUSEWATCH_CHROMIUM"),
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        "chromium",
+    ):
         if candidate and (found := shutil.which(candidate)):
             return found
-    raise ConfigError("no Chromium found: set CHROMIUM or `apt-get install chromium`")
+    raise ConfigError("no Chromium found: set CLAUSEWATCH_CHROMIUM or `apt-get install chromium`")
 
 
 def build_demo_site(out_dir: Path) -> Path:
