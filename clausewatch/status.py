@@ -89,10 +89,10 @@ def status(
             f"LLM calls {span}", f"{u['calls']} calls, {u['tokens_in']} in / {u['tokens_out']} out"
         )
     run = data["last_run"]
-    table.add_row(
-        "last run",
-        "none" if run is None else f"{run['flow']} #{run['id']} {run['status']} {run['started_at']}",
-    )
+    last = "none"
+    if run is not None:
+        last = f"{run['flow']} #{run['id']} {run['status']} {run['started_at']}"
+    table.add_row("last run", last)
     table.add_row("deliveries", str(data["deliveries"]))
     console.print(table)
     if run:

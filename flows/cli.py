@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 console = Console()
@@ -25,8 +26,7 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(settings.home / "prefect"))
 
 
-def _progress():  # type: ignore[no-untyped-def]
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def _progress() -> Progress:
 
     return Progress(
         TextColumn("[bold]{task.description}"),
@@ -58,7 +58,7 @@ def run(
     from flows.monitor import monitor_flow
 
     with _progress() as bar, progress.use(bar):
-        bar.console.print("[dim]starting Prefect (a temporary local server without PREFECT_API_URL)…")
+        bar.console.print("[dim]starting Prefect (without PREFECT_API_URL: a temporary server)")
         summary = monitor_flow(
             sources_file=str(sources) if sources else None,
             history_dir=str(history) if history else None,

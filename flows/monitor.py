@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from prefect import flow
 from prefect.futures import wait
@@ -11,6 +12,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from clausewatch.settings import SAMPLE_SOURCES, get_settings
 from flows import tasks
+from flows.progress import report
 from flows.runs import finish_run, start_run
 from schemas.runs import DraftResult, Failure, RunSummary, TrackResult
 
@@ -19,12 +21,17 @@ SAMPLE_HISTORY = SAMPLE_SOURCES.parent / "history"
 
 def _failure(stage: str, item: str, exc: BaseException) -> Failure:
     return Failure(
-        stage=stage, item=item, reason=str(exc) or type(exc).__name__,
+        stage=stage,
+        item=item,
+        reason=str(exc) or type(exc).__name__,
         retryable=bool(getattr(exc, "retryable", False)),
     )
 
 
-@flow(name="monitor", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)
+RUNNER: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=4)
+
+
+@flow(name="monitor", task_runner=RUNNER, log_prints=False)  # type: ignore[arg-type]
 def monitor_flow(
     sources_file: str | None = None,
     history_dir: str | None = None,
@@ -46,9 +53,9 @@ def monitor_flow(
             summary.imported_versions = tasks.import_history(history_dir)
 
         sources = tasks.load_sources(str(sources_path))
-        futures = [tasks.track.submit(s, len(sources)) for s in sources]
-        wait(futures)
-        for source, fut in zip(sources, futures, strict=True):
+        tracking = [tasks.track.submit(s, len(sources)) for s in sources]
+        wait(tracking)
+        for source, fut in zip(sources, tracking, strict=True):
             try:
                 result: TrackResult = fut.result()
             except Exception as exc:  # recorded, the other documents go on
@@ -78,11 +85,17 @@ def monitor_flow(
 
         pending = tasks.pending_changes(max_drafts)
         summary.changes_pending = len(pending)
-        drafts = [tasks.draft.submit(cid, key, backend, len(pending)) for cid, key in pending]
-        wait(drafts)
-        for (change_id, _key), fut in zip(pending, drafts, strict=True):
+        report("draft analyses", total=len(pending))
+        database = settings.db_url
+        drafting = [tasks.draft.submit(cid, key, backend, database) for cid, key in pending]
+        wait(drafting)
+        for (change_id, key), dfut in zip(pending, drafting, strict=True):
             try:
-                d: DraftResult = fut.result()
+                d: DraftResult = dfut.result()
+                if not tasks.draft_exists(d.draft_id):  # a cached result whose row is gone
+                    d = tasks.draft.with_options(refresh_cache=True)(
+                        change_id, key, backend, database
+                    )
             except Exception as exc:
                 summary.failures.append(_failure("draft", f"change {change_id}", exc))
                 continue

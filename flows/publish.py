@@ -22,7 +22,7 @@ def build_site(out_dir: str) -> dict[str, Any]:
     with session_scope() as session:
         result = build(session, Path(out_dir))
     report("build site", advance=1, total=1)
-    return dict(result.model_dump(mode="json")) if hasattr(result, "model_dump") else vars(result)
+    return {"written": result.written, "unchanged": result.unchanged, "removed": result.removed}
 
 
 @task(name="same-day-alerts", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
@@ -32,7 +32,7 @@ def same_day_alerts() -> dict[str, Any]:
     with session_scope() as session:
         result = send_same_day_alerts(session)
     report("send alerts", advance=1, total=1)
-    return dict(result.model_dump(mode="json")) if hasattr(result, "model_dump") else vars(result)
+    return {**result.summary(), "errors": result.errors}
 
 
 @task(name="weekly-digest", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
@@ -42,7 +42,7 @@ def weekly_digest() -> dict[str, Any]:
     with session_scope() as session:
         result = send_weekly_digest(session)
     report("send digest", advance=1, total=1)
-    return dict(result.model_dump(mode="json")) if hasattr(result, "model_dump") else vars(result)
+    return {**result.summary(), "errors": result.errors}
 
 
 def _run(flow_name: str, steps: dict[str, Any]) -> dict[str, Any]:

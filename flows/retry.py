@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect.client.schemas.objects import TaskRun
-from prefect.states import State
+from prefect.client.schemas.objects import State, TaskRun
 
 
 def only_transient(_task: Any, _task_run: TaskRun, state: State[Any]) -> bool:

@@ -39,39 +39,35 @@ def import_history(history_dir: str) -> int:
     """Backfill dated versions from a ``<platform>/<doc_type>/<date>.md`` tree (idempotent)."""
     from archive.importer import import_tree
 
-    with session_scope() as session:
-        report_ = import_tree(session, Path(history_dir))
-    report("import history", advance=1, total=1)
-    return int(report_.added)
+    summary = import_tree(Path(history_dir))
+    report("import history", advance=1, total=1, note=f"{summary.added} new")
+    return summary.added
 
 
 @task(name="load-sources", cache_policy=NO_CACHE)
 def load_sources(sources_file: str) -> list[dict[str, object]]:
-    from archive.sources import load_sources as load
+    from archive.declarations import load_sources as load
 
     return [s.model_dump(mode="json") for s in load(Path(sources_file))]
 
 
-@task(
-    name="track",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=only_transient,
-)
+@task(name="track", cache_policy=NO_CACHE)
 def track(source: dict[str, object], total: int) -> TrackResult:
-    """Fetch one declared source; a failure is recorded by the archive and returned."""
-    from archive.sources import Source
-    from archive.track import track_source
+    """Fetch one declared source; a failure is recorded by the archive and returned.
 
-    decl = Source.model_validate(source)
-    with session_scope() as session:
-        outcome = track_source(session, decl)
-    report("fetch sources", advance=1, total=total, note=f"{decl.platform}/{decl.doc_type}")
+    Transient network errors are retried with back-off inside the fetcher (bounded), so
+    this task does not retry on top of it.
+    """
+    from archive.track import track_source
+    from schemas.sources import SourceDecl
+
+    decl = SourceDecl.model_validate(source)
+    outcome = track_source(session_scope, decl)
+    report("fetch sources", advance=1, total=total, note=decl.key)
     return TrackResult(
         platform=decl.platform,
         doc_type=decl.doc_type,
-        outcome=outcome.outcome,
+        outcome=outcome.status,
         reason=outcome.reason,
         version_id=outcome.version_id,
     )
@@ -129,10 +125,11 @@ def change_key(session: Session, change: Change) -> str:
     retry_delay_seconds=[5, 30],
     retry_condition_fn=only_transient,
 )
-def draft(change_id: int, content_key: str, backend: str | None, total: int) -> DraftResult:
+def draft(change_id: int, content_key: str, backend: str | None, database: str) -> DraftResult:
     """Draft the analysis of one change (re-asked and flagged inside the drafting package).
 
-    Cached by (change id, content key, backend): a rerun reuses what it already did.
+    Cached by content (change, its texts' hashes, backend, database): a rerun reuses what it
+    already did. The flow checks that a cached draft still exists (``draft_exists``).
     """
     from drafting.service import draft_change
     from llm.factory import get_llm
@@ -148,8 +145,15 @@ def draft(change_id: int, content_key: str, backend: str | None, total: int) -> 
             tokens_out=row.tokens_out,
             seconds=round(time.monotonic() - started, 3),
         )
-    report("draft analyses", advance=1, total=total, note=f"change {change_id}: {result.status}")
+    report("draft analyses", advance=1, note=f"change {change_id}: {result.status}")
     return result
+
+
+def draft_exists(draft_id: int | None) -> bool:
+    if draft_id is None:
+        return False
+    with session_scope() as session:
+        return session.get(Draft, draft_id) is not None
 
 
 @task(name="redrafts", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)

@@ -78,3 +78,13 @@ def db_workspace(
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not POLICIES.exists():
         raise pytest.UsageError(f"shared data not found at {POLICIES}")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[str]:
+    """One temporary Prefect server for the whole test session; yields its API URL."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield str(PREFECT_API_URL.value())

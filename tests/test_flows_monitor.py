@@ -1,0 +1,128 @@
+"""The monitoring flow on the shipped sample, under a temporary Prefect server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from flows.monitor import SAMPLE_HISTORY, monitor_flow
+from llm import fake
+from storage.db import session_scope
+from storage.models import Change, Clause, Draft, LLMCall, Run, Version
+from tests.flows_support import responder
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+MATERIAL = ("added", "removed", "modified")
+
+
+def _count(model: type, *where: object) -> int:
+    with session_scope() as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def _material_changes() -> int:
+    return _count(Change, Change.old_version_id.is_not(None), Change.kind.in_(MATERIAL))
+
+
+def test_sample_two_runs_draft_once(db_workspace: Path) -> None:
+    with fake.scripted(responder=responder) as llm:
+        first = monitor_flow()
+        calls_after_first = len(llm.requests)
+        assert first.status == "ok", first.failures
+        assert first.imported_versions == 7  # the sample's dated history
+        assert first.new_versions == 6  # every live page differs from its history
+        assert first.embedded > 0
+        material = _material_changes()
+        # the sample's realistic edits: training, retention, DPA, arbitration, unilateral
+        # change, liability cap, retention number; the cosmetic-only page adds none
+        assert material >= 8
+        assert first.drafts_created + first.drafts_flagged == material
+        assert _count(Draft) == material
+        assert calls_after_first >= material
+
+        second = monitor_flow()
+        assert second.status == "ok", second.failures
+        assert (second.new_versions, second.imported_versions) == (0, 0)
+        assert second.unchanged == 6
+        assert second.embedded == 0
+        assert second.changes_pending == 0
+        assert len(llm.requests) == calls_after_first  # no LLM call on an unchanged rerun
+    assert _count(Draft) == material
+    assert _count(Version) == 13
+    with session_scope() as session:
+        runs = session.scalars(select(Run).order_by(Run.id)).all()
+        assert [r.status for r in runs] == ["ok", "ok"]
+        assert runs[1].summary["embedded"] == 0
+
+
+def test_cosmetic_page_records_version_without_changes(workspace: Path) -> None:
+    with fake.scripted(responder=responder):
+        monitor_flow()
+    with session_scope() as session:
+        from storage.models import Document
+
+        doc = session.scalars(
+            select(Document).where(
+                Document.platform == "helix-labs", Document.doc_type == "terms_of_service"
+            )
+        ).one()
+        versions = session.scalars(select(Version).where(Version.document_id == doc.id)).all()
+        changes = session.scalars(select(Change).where(Change.document_id == doc.id)).all()
+    assert len(versions) == 2
+    assert [c.kind for c in changes if c.old_version_id is not None] == []
+
+
+def test_failed_source_is_recorded_and_others_go_on(workspace: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.html"
+    junk.write_bytes(b"\x00\x01\x02\xff" * 200)  # binary junk: a recorded failure
+    sources = tmp_path / "sources.yaml"
+    good = SAMPLE_HISTORY.parent / "live" / "helix-labs" / "privacy.html"
+    sources.write_text(
+        "sources:\n"
+        f"  - platform: helix-labs\n    doc_type: privacy_policy\n    url: {good.as_uri()}\n"
+        f"  - platform: gone-ai\n    doc_type: privacy_policy\n"
+        f"    url: {junk.as_uri()}\n"
+    )
+    with fake.scripted(responder=responder):
+        summary = monitor_flow(sources_file=str(sources), history_dir=str(SAMPLE_HISTORY))
+    assert summary.status == "partial"
+    assert [f.item for f in summary.failures] == ["gone-ai/privacy_policy"]
+    assert summary.new_versions == 1
+    # nimbus history (training, retention) and helix retention 30 -> 90 days
+    assert summary.drafts_created + summary.drafts_flagged == _material_changes() >= 3
+
+
+def test_llm_failure_on_one_change_does_not_stop_the_others(workspace: Path) -> None:
+    from clausewatch.errors import InputError
+
+    seen: list[str] = []
+
+    def flaky(request):  # type: ignore[no-untyped-def]
+        text = request.messages[-1]["content"]
+        if "binding individual arbitration" in text and not seen:
+            seen.append("boom")
+            raise InputError("the model refused this clause")
+        return responder(request)
+
+    with fake.scripted(responder=flaky):
+        summary = monitor_flow()
+    assert summary.status == "partial"
+    assert len(summary.failures) == 1 and summary.failures[0].stage == "draft"
+    assert _count(Draft) == _material_changes() - 1
+    with fake.scripted(responder=responder):
+        again = monitor_flow()  # the next run completes what failed
+    assert again.status == "ok"
+    assert again.drafts_created == 1
+    assert _count(Draft) == _material_changes()
+    assert _count(LLMCall, LLMCall.outcome == "ok") >= _material_changes()
+    # no duplicates anywhere
+    with session_scope() as session:
+        dup = session.execute(
+            select(Clause.version_id, Clause.position, func.count())
+            .group_by(Clause.version_id, Clause.position)
+            .having(func.count() > 1)
+        ).all()
+    assert dup == []
