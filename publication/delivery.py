@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -38,13 +39,12 @@ class Message:
     payload: dict[str, Any]
 
 
-@dataclass
-class DeliveryReport:
+class DeliveryReport(BaseModel):
     sent: int = 0
     failed: int = 0
     gave_up: int = 0
     already_sent: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         return {

@@ -9,25 +9,25 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel, Field
 
 from clausewatch.errors import InputError
 
 MANIFEST = ".clausewatch-site.json"
 
 
-@dataclass
-class BuildReport:
-    """Counts of files written, left unchanged and removed (paths in ``*_paths``)."""
+class BuildReport(BaseModel):
+    """Counts of files written, left unchanged and removed; the paths are kept out of dumps."""
 
     written: int = 0
     unchanged: int = 0
     removed: int = 0
-    written_paths: list[str] = field(default_factory=list)
-    removed_paths: list[str] = field(default_factory=list)
     analyses: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    written_paths: list[str] = Field(default_factory=list, exclude=True)
+    removed_paths: list[str] = Field(default_factory=list, exclude=True)
 
     def summary(self) -> dict[str, int]:
         return {
