@@ -91,8 +91,11 @@ def analyze_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON.")] = False,
 ) -> None:
-    """Draft a validated, grounded ProvisionAnalysis of one clause (nothing is stored but the
-    LLM call log). Exits 1 with the errors when the model never produced a valid analysis."""
+    """Draft a validated, grounded ProvisionAnalysis of one clause.
+
+    Nothing is stored but the LLM call log. Exits 1 with the errors when the model never
+    produced a valid, grounded analysis.
+    """
     from drafting.engine import draft_analysis
     from drafting.service import build_context
     from llm.factory import get_llm

@@ -1,0 +1,173 @@
+"""Draft analyses of real changed clauses with a real backend (default: the local model).
+
+Picks N modified clauses (one per document, 150-1500 characters) from consecutive versions
+in ../shared/data/policies, drafts each through the production path (retrieval when the
+workspace's vector store is indexed, prompt, per-call schema, validation, grounding,
+re-asks) and prints per draft and overall:
+
+- schema-valid rate: first answers that parse and fit the schema
+- grounding rate: first answers that also pass the grounding checks; and final outcome
+- re-asks per draft, tokens in/out per draft, seconds per draft
+
+Usage: CLAUSEWATCH_HOME=... python benchmarks/bench_drafting.py [--n 10] [--backend local]
+The LLM answer cache is switched off so every draft is a real call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ["CLAUSEWATCH_LLM_CACHE"] = "false"
+
+REPO = Path(__file__).resolve().parents[1]
+POLICIES = REPO.parent / "shared" / "data" / "policies"
+sys.path.insert(0, str(REPO))
+
+
+def pick_changes(n: int) -> list[tuple[str, str, str, object, object]]:
+    """(platform, doc_type, date, ClauseInput, ChangeInput) for N modified clauses."""
+    from clauses.align import align
+    from clauses.segment import segment
+    from drafting.context import ChangeInput, ClauseInput
+
+    picked = []
+    # one document per platform (privacy policy first), platforms in name order
+    platforms = sorted(p for p in POLICIES.iterdir() if p.is_dir())
+    docs = [
+        next(d for d in (p / "privacy_policy", p / "terms_of_service") if d.is_dir())
+        for p in platforms
+        if any(d.is_dir() for d in (p / "privacy_policy", p / "terms_of_service"))
+    ]
+    for doc in docs:
+        files = sorted(doc.glob("*.md"))
+        found = None
+        for old_path, new_path in itertools.pairwise(files):
+            old = segment(old_path.read_text(encoding="utf-8"), with_tokens=False)
+            new = segment(new_path.read_text(encoding="utf-8"), with_tokens=False)
+            for ch in align(old, new).changes:
+                if ch.kind != "modified" or ch.old is None or ch.new is None:
+                    continue
+                if not 150 <= len(ch.new.text) <= 1500 or ch.new.text.count("|") > 4:
+                    continue
+                platform, doc_type = doc.parent.name, doc.name
+                found = (
+                    platform,
+                    doc_type,
+                    new_path.stem,
+                    ClauseInput(ch.new.id, ch.new.text, platform, doc_type, list(ch.new.path)),
+                    ChangeInput(
+                        kind="modified",
+                        old_text=ch.old.text,
+                        new_text=ch.new.text,
+                        old_path=list(ch.old.path),
+                        new_path=list(ch.new.path),
+                    ),
+                )
+                break
+            if found:
+                break
+        if found:
+            picked.append(found)
+        if len(picked) >= n:
+            break
+    return picked[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10)
+    parser.add_argument("--backend", default="local")
+    parser.add_argument("--out", type=Path, default=None, help="write per-draft JSON here")
+    args = parser.parse_args()
+
+    from drafting.engine import draft_analysis
+    from drafting.service import build_context
+    from llm.factory import get_llm
+    from storage.db import session_scope
+
+    changes = pick_changes(args.n)
+    print(f"{len(changes)} changed clauses; backend {args.backend}", flush=True)
+    llm = get_llm(args.backend)
+    rows = []
+    try:
+        for platform, doc_type, date, clause, change in changes:
+            t0 = time.perf_counter()
+            with session_scope() as session:
+                ctx = build_context(session, clause, change)  # type: ignore[arg-type]
+            t_ctx = time.perf_counter() - t0
+            out = draft_analysis(ctx, llm)
+            seconds = time.perf_counter() - t0
+            first = out.attempts[0]
+            row = {
+                "platform": platform,
+                "doc_type": doc_type,
+                "date": date,
+                "clause_chars": len(clause.text),  # type: ignore[attr-defined]
+                "comparables": len(ctx.comparables),
+                "regulations": len(ctx.regulations),
+                "first_schema_valid": first["outcome"] in ("ok", "grounding"),
+                "first_grounded": first["outcome"] == "ok",
+                "ok": out.ok,
+                "reasks": out.reasks,
+                "outcomes": [a["outcome"] for a in out.attempts],
+                "errors": [e for a in out.attempts for e in a["errors"]][:6],
+                "tokens_in": out.tokens_in,
+                "tokens_out": out.tokens_out,
+                "seconds": round(seconds, 1),
+                "context_seconds": round(t_ctx, 1),
+                "analysis": out.analysis.model_dump(mode="json") if out.analysis else None,
+            }
+            rows.append(row)
+            print(
+                f"{platform:22} {doc_type:16} ok={out.ok!s:5} attempts={row['outcomes']} "
+                f"cmp={row['comparables']} regs={row['regulations']} "
+                f"tok={out.tokens_in}+{out.tokens_out} {seconds:.0f}s",
+                flush=True,
+            )
+            if out.analysis is not None:
+                a = out.analysis
+                print(
+                    f"    {a.title!r} {a.categories} exposure={a.exposure.level} "
+                    f"regs={[r.provision_id for r in a.regulatory_landscape]} "
+                    f"cmp={[c.platform for c in a.comparisons]}",
+                    flush=True,
+                )
+            else:
+                print(f"    errors: {row['errors'][:3]}", flush=True)
+    finally:
+        llm.close()
+    if not rows:
+        print("no drafts")
+        return
+    n = len(rows)
+
+    def rate(key: str) -> str:
+        k = sum(1 for r in rows if r[key])
+        return f"{k}/{n} ({100 * k / n:.0f}%)"
+
+    print("\nsummary")
+    print(f"  schema-valid (first answer)  {rate('first_schema_valid')}")
+    print(f"  grounded (first answer)      {rate('first_grounded')}")
+    print(f"  valid + grounded (final)     {rate('ok')}")
+    print(f"  re-asks per draft            {statistics.mean(r['reasks'] for r in rows):.2f}")
+    print(f"  tokens in per draft          {statistics.mean(r['tokens_in'] for r in rows):.0f}")
+    print(f"  tokens out per draft         {statistics.mean(r['tokens_out'] for r in rows):.0f}")
+    secs = [r["seconds"] for r in rows]
+    print(
+        f"  seconds per draft            mean {statistics.mean(secs):.1f}, "
+        f"median {statistics.median(secs):.1f}, max {max(secs):.1f}"
+    )
+    print(f"  load average at end          {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    if args.out:
+        args.out.write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

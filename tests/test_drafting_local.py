@@ -1,0 +1,80 @@
+"""The real local model (Qwen2.5-Coder-1.5B behind xllamacpp) drafting two real changed
+clauses end to end: retrieval on a fresh workspace, prompt, per-call schema, validation,
+grounding, re-asks. Slow (minutes on 2 cores); runs in CI."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import POLICIES
+
+from drafting.context import ChangeInput, ClauseInput
+from drafting.engine import draft_analysis
+from drafting.grounding import GroundingSources, check_grounding
+from drafting.service import build_context
+from schemas.analysis import ProvisionAnalysis
+from schemas.taxonomy import CATEGORIES
+from storage.db import session_scope
+
+
+@pytest.fixture(scope="session")
+def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One assembled model file for the whole session (it is 1.1 GB)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture
+def local_workspace(workspace: Path, shared_models: Path) -> Iterator[Path]:
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "models").symlink_to(shared_models, target_is_directory=True)
+    yield workspace
+
+
+def _first_modified(doc: Path) -> tuple[ClauseInput, ChangeInput]:
+    from clauses.align import align
+    from clauses.segment import segment
+
+    files = sorted(doc.glob("*.md"))
+    for old_path, new_path in itertools.pairwise(files):
+        old = segment(old_path.read_text(encoding="utf-8"), with_tokens=False)
+        new = segment(new_path.read_text(encoding="utf-8"), with_tokens=False)
+        for ch in align(old, new).changes:
+            if ch.kind == "modified" and ch.old and ch.new and 150 <= len(ch.new.text) <= 1500:
+                clause = ClauseInput(
+                    ch.new.id, ch.new.text, doc.parent.name, doc.name, list(ch.new.path)
+                )
+                return clause, ChangeInput("modified", old_text=ch.old.text, new_text=ch.new.text)
+    raise AssertionError(f"no modified clause in {doc}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("doc", ["cursor/privacy_policy", "claude-ai/privacy_policy"])
+def test_local_model_drafts_a_real_changed_clause(local_workspace: Path, doc: str) -> None:
+    from llm.factory import get_llm
+
+    clause, change = _first_modified(POLICIES / doc)
+    with session_scope() as session:
+        ctx = build_context(session, clause, change)
+    llm = get_llm("local")
+    try:
+        out = draft_analysis(ctx, llm)
+    finally:
+        llm.close()
+    assert out.ok, f"flagged: {out.errors} after {[a['outcome'] for a in out.attempts]}"
+    assert out.analysis is not None
+    a = ProvisionAnalysis.model_validate(out.analysis.model_dump(mode="json"))
+    assert a.excerpt in clause.text
+    assert set(a.categories) <= set(CATEGORIES)
+    assert {r.provision_id for r in a.regulatory_landscape} <= {r.id for r in ctx.regulations}
+    assert a.change is not None and a.change.kind == "modified" and a.change.summary
+    assert a.provenance is not None and a.provenance.backend == "local"
+    assert a.provenance.tokens_out > 0
+    sources = GroundingSources(
+        clause_text=clause.text,
+        comparables={c.clause_id: c for c in ctx.comparables},
+        catalogue_ids=ctx.catalogue.keys(),
+    )
+    assert check_grounding(a, sources) == []
