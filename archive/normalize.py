@@ -157,7 +157,8 @@ def pdf_to_markdown(body: bytes) -> str:
         RecursionError,
         OSError,
     ) as exc:
-        raise InputError(f"the PDF does not parse: {type(exc).__name__}: {exc}") from exc
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"the PDF does not parse: {type(exc).__name__}: {detail}") from exc
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text.strip():
         raise InputError("the PDF has no extractable text (scanned or empty)")
