@@ -38,3 +38,20 @@ def responder(request: LLMRequest) -> dict[str, Any]:
     answer = answer_from_schema(request.json_schema)
     assert isinstance(answer, dict)
     return answer
+
+
+def slow_responder(request: LLMRequest) -> dict[str, Any]:
+    """The same answer, after a pause: gives a test time to kill a run half way."""
+    import time
+
+    time.sleep(1.5)
+    return responder(request)
+
+
+CHILD_RUN = """
+from llm import fake
+from tests.flows_support import slow_responder
+from flows.monitor import monitor_flow
+fake.install(responder=slow_responder)
+monitor_flow()
+"""
