@@ -31,7 +31,7 @@ XSS_IMG = '"><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def app(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
+def app(db_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
     from clausewatch.settings import reset_settings
     from review.web.app import create_app
 
@@ -47,7 +47,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def draft_id(workspace: Path) -> int:
+def draft_id(app: FastAPI) -> int:
     with session_scope() as db:
         return seed_draft(db)
 
@@ -517,3 +517,18 @@ def test_redraft_request_from_the_web_brings_a_new_draft_to_the_queue(
     page = client.get(f"/drafts/{new}").text
     assert f'Redraft of <a href="/drafts/{old}">#{old}</a>' in page
     assert "Say that the agreement is not public." in page
+
+
+def test_session_key_is_generated_once_and_private(workspace: Path) -> None:
+    from clausewatch.errors import ConfigError
+    from clausewatch.settings import Settings, get_settings
+    from review.web.secret import KEY_FILE, secret_key
+
+    settings = get_settings()
+    first = secret_key(settings)
+    path = settings.home / KEY_FILE
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert len(first) >= 32 and secret_key(settings) == first  # persisted, stable
+    assert secret_key(Settings(secret_key="k" * 40)) == "k" * 40
+    with pytest.raises(ConfigError, match="at least 32"):
+        secret_key(Settings(secret_key="short"))
