@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -83,7 +84,9 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over real tokens, then L2 normalisation.
 
     Texts are sorted by length and embedded in batches padded to the longest text of the
-    batch (dynamic padding); the model and tokenizer load lazily on first use.
+    batch (dynamic padding); the model and tokenizer load lazily on first use. Vectors of the
+    last ``cache_size`` distinct texts are kept in memory (the same catalogue or query text is
+    not embedded twice in one process).
     """
 
     name = MINILM_NAME
@@ -96,8 +99,11 @@ class MiniLMEmbedder:
         threads: int | None = None,
         model_path: Path | None = None,
         tokenizer_path: Path | None = None,
+        cache_size: int = 4096,
     ) -> None:
         self.batch_size = batch_size
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self.threads = threads
         self._paths = (model_path, tokenizer_path)
         self._session: Any = None
@@ -147,15 +153,30 @@ class MiniLMEmbedder:
         return _normalise(pooled)
 
     def embed(self, texts: list[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        todo: list[int] = []
+        with self._lock:
+            for i, text in enumerate(texts):
+                hit = self._cache.get(text)
+                if hit is None:
+                    todo.append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = hit
+        if not todo:
+            return out
         self._load()
         # sort by length so each batch pads to similar lengths (dynamic padding)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        todo.sort(key=lambda i: len(texts[i]))
+        for start in range(0, len(todo), self.batch_size):
+            idx = todo[start : start + self.batch_size]
             out[idx] = self._run([texts[i] or " " for i in idx])
+        if self.cache_size > 0:
+            with self._lock:
+                for i in todo:
+                    self._cache[texts[i]] = out[i].copy()
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
         return out
 
 
@@ -171,6 +192,7 @@ class OpenAIEmbedder:
         dim: int | None = None,
         batch_size: int = 128,
         timeout_s: float = 60.0,
+        max_retries: int = 2,
         http_client: Any = None,
     ) -> None:
         self.model = model
@@ -180,6 +202,7 @@ class OpenAIEmbedder:
         self.batch_size = batch_size
         self._api_key = api_key
         self._timeout = timeout_s
+        self._max_retries = max_retries
         self._http_client = http_client
         self._client: Any = None
 
@@ -193,7 +216,7 @@ class OpenAIEmbedder:
                 api_key=self._api_key or "not-needed",
                 base_url=self.base_url,
                 timeout=self._timeout,
-                max_retries=2,
+                max_retries=self._max_retries,
                 http_client=self._http_client,
             )
         return self._client
@@ -313,9 +336,18 @@ def _make_chroma_function() -> type:
 _chroma_cls: type | None = None
 
 
-def chroma_embedding_function(embedder: Embedder | None = None) -> Any:
-    """A chromadb embedding function (registered as ``clausewatch``) wrapping ``embedder``."""
+def register_chroma_embedding_function() -> type:
+    """Register ``clausewatch`` with chromadb (idempotent); returns the class.
+
+    Called before any chromadb client is created, so a collection opened by name alone is
+    rebuilt with our embedder from its stored configuration, never with chromadb's default.
+    """
     global _chroma_cls
     if _chroma_cls is None:
         _chroma_cls = _make_chroma_function()
-    return _chroma_cls(embedder)
+    return _chroma_cls
+
+
+def chroma_embedding_function(embedder: Embedder | None = None) -> Any:
+    """A chromadb embedding function (registered as ``clausewatch``) wrapping ``embedder``."""
+    return register_chroma_embedding_function()(embedder)

@@ -1,5 +1,7 @@
 """Incremental indexing of every clause of every current version into ``provisions``.
 
+Headings on their own (clause kind ``heading``) are not indexed: they are not provisions.
+
 Ids are content hashes (sha256 of platform|doc_type|text), so a clause whose text did not
 change keeps its vector: re-indexing an unchanged archive embeds nothing. Clauses that left
 the current version are deleted from the collection; metadata that changed (a newer version
@@ -13,10 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Clause, Document, Version
+from archive.store import latest_versions, version_clauses
 from vectorstore.store import Metadata, VectorStore, open_store
 
 PROVISIONS = "provisions"
@@ -54,31 +55,14 @@ def _unix(value: Any) -> int:
     return int(value.timestamp())
 
 
-def current_versions(session: Session) -> list[tuple[Document, Version]]:
-    """The latest version (by date, then id) of every document."""
-    out: list[tuple[Document, Version]] = []
-    for doc in session.scalars(select(Document).order_by(Document.platform, Document.doc_type)):
-        latest = session.scalars(
-            select(Version)
-            .where(Version.document_id == doc.id)
-            .order_by(Version.version_date.desc(), Version.id.desc())
-            .limit(1)
-        ).first()
-        if latest is not None:
-            out.append((doc, latest))
-    return out
-
-
 def current_entries(session: Session) -> dict[str, _Entry]:
     """What the collection should hold: one entry per distinct clause text per document."""
     entries: dict[str, _Entry] = {}
-    for doc, version in current_versions(session):
-        clauses = session.scalars(
-            select(Clause).where(Clause.version_id == version.id).order_by(Clause.position)
-        )
-        for clause in clauses:
+    for version in latest_versions(session):
+        doc = version.document
+        for clause in version_clauses(session, version):
             text = clause.text.strip()
-            if not text:
+            if not text or clause.kind == "heading":
                 continue
             pid = provision_id(doc.platform, doc.doc_type, text)
             if pid in entries:  # the same text twice in one document: index it once
@@ -95,6 +79,7 @@ def current_entries(session: Session) -> dict[str, _Entry]:
                     "path": " > ".join(clause.path or []),
                     "clause_uid": clause.uid,
                     "position": clause.position,
+                    "clause_kind": clause.kind,
                     "categories": " | ".join(clause.categories or []),
                 },
             )

@@ -23,7 +23,13 @@ from urllib.parse import urlparse
 import numpy as np
 
 from clausewatch.errors import ClausewatchError, ConfigError, TransientError
-from vectorstore.embeddings import Embedder, Vectors, chroma_embedding_function, get_embedder
+from vectorstore.embeddings import (
+    Embedder,
+    Vectors,
+    chroma_embedding_function,
+    get_embedder,
+    register_chroma_embedding_function,
+)
 
 MetaValue = str | int | float | bool
 Metadata = dict[str, MetaValue]
@@ -285,6 +291,7 @@ def _make_client(target: str) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    register_chroma_embedding_function()
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if target.startswith(("http://", "https://")):
         url = urlparse(target)

@@ -1,0 +1,184 @@
+"""Embedders: local MiniLM int8 (offline) and the OpenAI-compatible backend chosen by settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from vectorstore_helpers import unit
+
+from clausewatch.errors import ConfigError, TransientError
+from clausewatch.settings import reset_settings
+from vectorstore.embeddings import (
+    MINILM_DIM,
+    Embedder,
+    MiniLMEmbedder,
+    OpenAIEmbedder,
+    Vectors,
+    chroma_embedding_function,
+    get_embedder,
+)
+
+
+def test_default_embedder_is_local_minilm(workspace: Path) -> None:
+    emb = get_embedder()
+    assert isinstance(emb, MiniLMEmbedder)
+    assert isinstance(emb, Embedder)
+    assert (emb.name, emb.dim) == ("minilm-l6-int8", MINILM_DIM)
+    assert get_embedder() is emb  # loaded once per process
+
+
+def test_minilm_vectors_are_normalised_and_meaningful(workspace: Path) -> None:
+    emb = get_embedder()
+    texts = [
+        "Disputes will be resolved by binding arbitration, not in court.",
+        "Any claim must go to individual arbitration; class actions are waived.",
+        "We keep your messages for 30 days.",
+        "",
+    ]
+    v = emb.embed(texts)
+    assert v.shape == (4, MINILM_DIM)
+    assert v.dtype == np.float32
+    assert unit(v)
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.2
+    assert emb.embed([]).shape == (0, MINILM_DIM)
+
+
+def test_dynamic_padding_does_not_change_vectors(workspace: Path) -> None:
+    emb = MiniLMEmbedder(batch_size=4, cache_size=0)
+    short = "Children under 13 may not use the service."
+    long = " ".join(["This is a much longer clause about retention and deletion."] * 20)
+    alone = emb.embed([short])[0]
+    batched = emb.embed([long, short, long + " again", "x"])[1]
+    assert float(alone @ batched) > 0.9999
+
+
+def test_cache_returns_the_same_vectors_without_rerunning(workspace: Path) -> None:
+    emb = MiniLMEmbedder(cache_size=2)
+    first = emb.embed(["alpha clause", "beta clause"])
+    runs = 0
+    real_run = emb._run
+
+    def counting_run(texts: list[str]) -> Vectors:
+        nonlocal runs
+        runs += len(texts)
+        return real_run(texts)
+
+    emb._run = counting_run  # type: ignore[method-assign]
+    again = emb.embed(["beta clause", "alpha clause", "gamma clause"])
+    assert runs == 1  # only gamma was computed
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[1], first[0])
+    assert list(emb._cache) == ["alpha clause", "gamma clause"]  # bounded, LRU: beta evicted
+    emb.embed(["alpha clause"])
+    assert runs == 1
+    emb.embed(["beta clause"])
+    assert runs == 2
+
+
+def test_very_long_text_is_truncated_not_rejected(workspace: Path) -> None:
+    v = get_embedder().embed(["word " * 20_000])
+    assert v.shape == (1, MINILM_DIM)
+    assert unit(v)
+
+
+def test_chroma_adapter_wraps_the_embedder(workspace: Path) -> None:
+    ef = chroma_embedding_function()
+    assert ef.name() == "clausewatch"
+    assert ef.get_config() == {"embedder": "minilm-l6-int8", "dim": MINILM_DIM}
+    out = ef(["one clause", "another clause"])
+    assert len(out) == 2 and len(out[0]) == MINILM_DIM
+    rebuilt = type(ef).build_from_config(ef.get_config())
+    assert rebuilt.get_config() == ef.get_config()
+    with pytest.raises(ConfigError):
+        type(ef).build_from_config({"embedder": "some-other-model", "dim": 3})
+
+
+def _fake_openai(status: int = 200, dim: int = 8) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.endswith("/embeddings")
+        body = json.loads(request.content)
+        if status != 200:
+            return httpx.Response(status, json={"error": {"message": "nope", "type": "x"}})
+        data = [
+            {
+                "object": "embedding",
+                "index": i,
+                "embedding": [float(len(t)), 1.0] + [0.5] * (dim - 2),
+            }
+            for i, t in enumerate(body["input"])
+        ]
+        return httpx.Response(
+            200,
+            json={
+                "object": "list",
+                "data": data[::-1],  # out of order on purpose
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            },
+        )
+
+    return httpx.MockTransport(handler)
+
+
+def test_openai_backend_is_a_setting(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_EMBEDDING_BACKEND", "openai")
+    monkeypatch.setenv("CLAUSEWATCH_EMBEDDING_BASE_URL", "http://embeddings.invalid/v1")
+    monkeypatch.setenv("CLAUSEWATCH_EMBEDDING_MODEL", "text-embedding-3-small")
+    reset_settings()
+    emb = get_embedder()
+    assert isinstance(emb, OpenAIEmbedder)
+    assert emb.name == "openai-text-embedding-3-small"
+    assert emb.dim == 1536
+    assert emb.base_url == "http://embeddings.invalid/v1"
+
+
+def test_openai_embedder_orders_and_normalises() -> None:
+    emb = OpenAIEmbedder(
+        model="local-embed",
+        base_url="http://embeddings.invalid/v1",
+        api_key=None,
+        http_client=httpx.Client(transport=_fake_openai(dim=8)),
+        batch_size=2,
+    )
+    v = emb.embed(["a", "bbb", "cc"])
+    assert v.shape == (3, 8) and emb.dim == 8
+    assert unit(v)
+    raw_first = np.array([1.0, 1.0] + [0.5] * 6)
+    assert np.allclose(v[0], raw_first / np.linalg.norm(raw_first), atol=1e-6)
+
+
+def test_openai_errors_say_whether_to_retry() -> None:
+    def make(status: int) -> OpenAIEmbedder:
+        return OpenAIEmbedder(
+            model="m",
+            base_url="http://embeddings.invalid/v1",
+            api_key="k",
+            max_retries=0,
+            http_client=httpx.Client(transport=_fake_openai(status=status)),
+        )
+
+    with pytest.raises(TransientError):
+        make(503).embed(["x"])
+    with pytest.raises(ConfigError):
+        make(400).embed(["x"])
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    down = OpenAIEmbedder(
+        model="m",
+        base_url="http://embeddings.invalid/v1",
+        api_key="k",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(refuse)),
+    )
+    with pytest.raises(TransientError):
+        down.embed(["x"])
+
+
+def test_openai_without_key_or_url_is_a_config_error() -> None:
+    with pytest.raises(ConfigError):
+        OpenAIEmbedder(model="text-embedding-3-small", base_url=None, api_key=None).embed(["x"])
