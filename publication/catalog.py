@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from publication.names import display_name, slugify
 from schemas.analysis import ProvisionAnalysis
+from schemas.clauses import WordOp
 from storage.models import Change, Clause, Document, Draft, Version
 
 PUBLISHED_STATUS = "approved"
@@ -71,6 +72,9 @@ class TimelineChange(BaseModel):
     heading: list[str] = Field(default_factory=list)
     before: str | None = None
     after: str | None = None
+    word_diff: list[WordOp] | None = Field(
+        default=None, description="word-level diff of a modified clause (equal/insert/delete)"
+    )
     analyses: list[str] = Field(default_factory=list, description="ids of published analyses")
 
 
@@ -199,6 +203,7 @@ def _documents(session: Session) -> dict[tuple[str, str], PublishedDocument]:
                 heading=list(new_path or old_path or []),
                 before=old_text,
                 after=new_text,
+                word_diff=_word_diff(change.detail),
             )
         )
     for published in docs.values():
@@ -206,6 +211,16 @@ def _documents(session: Session) -> dict[tuple[str, str], PublishedDocument]:
             published.first_seen = published.versions[0].version_date
             published.change_count = len(published.versions) - 1
     return docs
+
+
+def _word_diff(detail: object) -> list[WordOp] | None:
+    """The archive's word diff, if it is there and well-formed (else the page shows texts)."""
+    if not isinstance(detail, dict) or not isinstance(detail.get("word_diff"), list):
+        return None
+    try:
+        return [WordOp.model_validate(op) for op in detail["word_diff"]]
+    except ValidationError:
+        return None
 
 
 def _source_dates(session: Session, drafts: list[Draft]) -> dict[int, datetime]:

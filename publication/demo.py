@@ -84,6 +84,7 @@ def add_change(
     new: Version,
     uid: str,
     kind: str = "modified",
+    detail: dict[str, Any] | None = None,
 ) -> Change:
     old_clause = clause_of(session, old, uid) if old is not None and kind != "added" else None
     new_clause = clause_of(session, new, uid) if kind != "removed" else None
@@ -96,7 +97,7 @@ def add_change(
         old_clause_id=old_clause.id if old_clause else None,
         new_clause_id=new_clause.id if new_clause else None,
         similarity=0.8 if kind == "modified" else None,
-        detail={},
+        detail=detail or {},
     )
     session.add(change)
     session.flush()

@@ -91,7 +91,23 @@ def seed(session: Session, approved_at: datetime = datetime(2026, 3, 4, 10, 0)) 
     v2 = add_version(session, nimbus_doc, datetime(2025, 12, 1), [("n-train", MIDDLE_TEXT)])
     v3 = add_version(session, nimbus_doc, datetime(2026, 3, 1), [("n-train", HOSTILE)])
     add_change(session, nimbus_doc, v1, v2, "n-train")
-    change = add_change(session, nimbus_doc, v2, v3, "n-train")
+    change = add_change(
+        session,
+        nimbus_doc,
+        v2,
+        v3,
+        "n-train",
+        detail={
+            "word_diff": [
+                {"op": "equal", "text": "We may use your prompts"},
+                {"op": "delete", "text": "and"},
+                {"op": "insert", "text": '<script>alert("pwned")</script> &'},
+                {"op": "equal", "text": "files to"},
+                {"op": "delete", "text": "improve the service."},
+                {"op": "insert", "text": '"train" models.'},
+            ]
+        },
+    )
     quill_doc = add_document(session, "quillstone", "terms_of_service")
     q1 = add_version(session, quill_doc, datetime(2025, 11, 4), [("q-train", QUILL_TEXT)])
     helix_doc = add_document(session, "helix-labs", "privacy_policy")

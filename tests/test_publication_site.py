@@ -135,6 +135,10 @@ def test_timeline_lists_versions_changes_and_analyses(site: Path) -> None:
         assert date in page
     assert page.count('<li id="change-') == 2
     assert "First version archived." in page
+    assert (
+        '<del><span class="sr-only">removed: </span>and</del> <ins><span class="sr-only">'
+        "added: </span>&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt; &amp;</ins>"
+    ) in page
     assert str(escape(HOSTILE)) in page
     assert "Nimbus AI &lt;script&gt;trains&lt;/script&gt; on prompts &amp; files" in page
     assert "This document has changed 2 times since 2 September 2025." in page
