@@ -7,7 +7,7 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from publication.catalog import load_catalog
-from publication.delivery import DeliveryReport, deliver
+from publication.delivery import DeliveryReport, cancel_open, deliver
 from publication.messages import alert_message
 from publication.subscriptions import active_subscribers, matches, subscribed_since
 
@@ -17,6 +17,14 @@ def send_same_day_alerts(session: Session) -> DeliveryReport:
     subscribed. Already-sent alerts are skipped; failed ones are retried."""
     report = DeliveryReport()
     catalog = load_catalog(session)
+    published = {a.draft_id for a in catalog.analyses}
+    cancel_open(
+        session,
+        "alert",
+        lambda d: all(i in published for i in d.draft_ids),
+        report,
+        "the analysis is no longer published",
+    )
     oldest_first = sorted(catalog.analyses, key=lambda a: (a.approved_at, a.draft_id))
     for sub in active_subscribers(session, "alert"):
         for item in oldest_first:

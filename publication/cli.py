@@ -23,6 +23,7 @@ def _print_delivery(label: str, summary: dict[str, int], errors: list[str]) -> N
     typer.echo(
         f"{label}: {summary['sent']} sent, {summary['failed']} failed (retried next run), "
         f"{summary['gave_up']} given up, {summary['already_sent']} already sent"
+        + (f", {summary['cancelled']} cancelled" if summary.get("cancelled") else "")
     )
     for line in errors[:20]:
         typer.echo(f"  {line}", err=True)

@@ -44,6 +44,7 @@ class DeliveryReport(BaseModel):
     failed: int = 0
     gave_up: int = 0
     already_sent: int = 0
+    cancelled: int = 0
     errors: list[str] = Field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
@@ -52,6 +53,7 @@ class DeliveryReport(BaseModel):
             "failed": self.failed,
             "gave_up": self.gave_up,
             "already_sent": self.already_sent,
+            "cancelled": self.cancelled,
         }
 
 
@@ -115,6 +117,7 @@ def deliver(
     if delivery is None:
         report.already_sent += 1
         return
+    delivery.draft_ids = list(draft_ids)
     if detail:
         delivery.detail = detail
     delivery.runs += 1
@@ -140,4 +143,24 @@ def deliver(
         delivery.sent_at = utcnow()
         delivery.last_error = None
         report.sent += 1
+    session.commit()
+
+
+def cancel_open(
+    session: Session,
+    kind: str,
+    keep: Callable[[Delivery], bool],
+    report: DeliveryReport,
+    reason: str,
+) -> None:
+    """Close open deliveries of ``kind`` that ``keep`` rejects (their content was unpublished),
+    so they are neither retried nor reported as failing forever."""
+    rows = session.scalars(
+        select(Delivery).where(Delivery.kind == kind, Delivery.status.in_(OPEN_STATUSES))
+    ).all()
+    for delivery in rows:
+        if not keep(delivery):
+            delivery.status = "cancelled"
+            delivery.last_error = reason
+            report.cancelled += 1
     session.commit()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publication.catalog import Catalog, PublishedAnalysis, load_catalog
-from publication.delivery import OPEN_STATUSES, DeliveryReport, deliver
+from publication.delivery import OPEN_STATUSES, DeliveryReport, cancel_open, deliver
 from publication.messages import digest_message
 from publication.subscriptions import active_subscribers, matches
 from storage.models import Delivery, Subscriber
@@ -71,6 +71,14 @@ def send_weekly_digest(session: Session, now: datetime | None = None) -> Deliver
     report = DeliveryReport()
     catalog = load_catalog(session)
     current = week_window(now or datetime.now(UTC))
+    published = {a.draft_id for a in catalog.analyses}
+    cancel_open(
+        session,
+        "digest",
+        lambda d: any(i in published for i in d.draft_ids),
+        report,
+        "none of the digest's analyses is still published",
+    )
     for sub in active_subscribers(session, "digest"):
         created = sub.created_at.replace(tzinfo=UTC)
         outstanding = session.scalars(

@@ -54,7 +54,9 @@ def delivery_status(session: Session) -> dict[str, Any]:
             failing.append(entry)
         entry[delivery.status] += 1
     return {
-        "deliveries": {s: by_status.get(s, 0) for s in ("sent", "failed", "pending", "gave_up")},
+        "deliveries": {
+            s: by_status.get(s, 0) for s in ("sent", "failed", "pending", "gave_up", "cancelled")
+        },
         "subscribers": {m: subscribers.get(m, 0) for m in ("alert", "digest")},
         "failing_subscribers": failing,
     }

@@ -30,7 +30,7 @@ from publication.status import delivery_status
 from publication.subscriptions import add_subscriber
 from publication.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from storage.db import session_scope
-from storage.models import Delivery, Subscriber
+from storage.models import Delivery, Draft, Subscriber
 
 LONG_AGO = datetime(2020, 1, 1)
 
@@ -459,3 +459,24 @@ def test_email_over_starttls_with_login(
     [(rcpt, msg)] = box.messages
     assert rcpt == ["tls@example.org"]
     assert "Helix Labs deletes conversation logs after 30 days" in msg["Subject"]
+
+
+def test_failed_alert_of_an_unpublished_analysis_is_cancelled(
+    delivery_env: Path, hook: tuple[Hook, str]
+) -> None:
+    state, base = hook
+    state.status["/down"] = 503
+    sub_id, _ = _subscribe(channel="webhook", target=f"{base}/down", platforms=["helix-labs"])
+    with session_scope() as session:
+        assert send_same_day_alerts(session).failed == 1
+        helix = session.query(Delivery).filter_by(subscriber_id=sub_id).one()
+        draft = session.get(Draft, helix.draft_ids[0])
+        assert draft is not None
+        draft.status = "superseded"  # unpublished before the endpoint came back
+    state.status["/down"] = 200
+    with session_scope() as session:
+        report = send_same_day_alerts(session)
+        status = delivery_status(session)
+    assert (report.sent, report.cancelled) == (0, 1)
+    assert status["deliveries"]["cancelled"] == 1 and status["failing_subscribers"] == []
+    assert len(state.bodies("/down")) == 3

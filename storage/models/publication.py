@@ -43,7 +43,8 @@ class Delivery(Base):
     """One alert or digest for one subscriber; (subscriber, kind, item_key) is sent at most once.
 
     status: ``pending`` (claimed, being sent) | ``sent`` | ``failed`` (retried by the next run)
-    | ``gave_up`` (failed in ``delivery_max_runs`` runs). ``attempts`` counts every HTTP / SMTP
+    | ``gave_up`` (failed in ``delivery_max_runs`` runs) | ``cancelled`` (its analyses were
+    unpublished before it could be sent). ``attempts`` counts every HTTP / SMTP
     attempt across runs, ``runs`` the runs that tried it.
     """
 
