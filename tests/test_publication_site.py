@@ -7,6 +7,7 @@ import json
 import os
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import html5lib
@@ -39,7 +40,7 @@ def _provision(out: Path, platform: str) -> Path:
     return pages[0]
 
 
-def _analysis_of(platform: str) -> dict:
+def _analysis_of(platform: str) -> dict[str, Any]:
     with session_scope() as session:
         draft = session.query(Draft).filter_by(platform=platform, status="approved").one()
         assert draft.analysis is not None
