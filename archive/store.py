@@ -326,3 +326,19 @@ def _insert_changes(
 def kind_counts(changes: Iterable[Change | ClauseChange]) -> dict[str, int]:
     counted = Counter(c.kind for c in changes)
     return {k: counted.get(k, 0) for k in CHANGE_KINDS}
+
+
+def recent_version_ids(session: Session, per_document: int) -> list[int]:
+    """Ids of each document's ``per_document`` newest versions."""
+    rows = session.execute(
+        select(Version.id, Version.document_id).order_by(
+            Version.document_id, Version.version_date.desc()
+        )
+    ).all()
+    kept: dict[int, int] = {}
+    ids: list[int] = []
+    for version_id, document_id in rows:
+        if kept.get(document_id, 0) < per_document:
+            kept[document_id] = kept.get(document_id, 0) + 1
+            ids.append(version_id)
+    return ids

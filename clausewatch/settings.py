@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     fetch_retries: int = 3
     fetch_backoff_s: float = 1.0  # first retry delay; doubles each retry (jittered)
     fetch_max_redirects: int = 5
-    user_agent: str = "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; policy monitor)"
+    user_agent: str = "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; monitor)"
 
     # vector store and embeddings
     chroma_url: str | None = None
@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     llm_concurrency: int = 1
     llm_threads: int = 2
     llm_context_tokens: int = 8192
+
+    # monitoring runs: which changes get drafted
+    draft_recent_versions: int = Field(
+        default=2, ge=1, description="draft the changes of each document's N newest versions"
+    )
+    max_drafts_per_run: int | None = Field(default=None, ge=1)
 
     # drafting: how much retrieval context goes into one prompt
     drafting_comparables: int = 3

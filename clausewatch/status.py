@@ -30,14 +30,18 @@ def _llm_usage(session: Session, since: datetime | None) -> dict[str, int]:
 
 
 def collect(session: Session) -> dict[str, Any]:
+    from archive.store import recent_version_ids
+    from clausewatch.settings import get_settings
     from publication.status import delivery_status
 
+    per_document = get_settings().draft_recent_versions
     drafted = select(Draft.change_id).where(
         Draft.change_id.is_not(None), Draft.status.in_(("approved", "rejected"))
     )
     open_changes = session.scalar(
         select(func.count(Change.id)).where(
             Change.old_version_id.is_not(None),
+            Change.new_version_id.in_(recent_version_ids(session, per_document)),
             Change.kind.in_(MATERIAL),
             Change.id.not_in(drafted),
         )

@@ -86,17 +86,25 @@ def index() -> int:
 
 @task(name="pending-changes", cache_policy=NO_CACHE)
 def pending_changes(limit: int | None = None) -> list[tuple[int, str]]:
-    """Material changes between versions that have no draft yet, newest first.
+    """Material changes of each document's newest versions that have no draft yet.
 
-    Returns (change id, content key); the key makes the draft task's cache content-addressed.
+    "Newest" is settings.draft_recent_versions per document, so backfilling years of
+    history does not queue thousands of drafts. Newest first; returns (change id, content
+    key), the key making the draft task's cache content-addressed.
     """
+    settings = get_settings()
+    limit = limit or settings.max_drafts_per_run
+    from archive.store import recent_version_ids
+
     with session_scope() as session:
+        recent = recent_version_ids(session, settings.draft_recent_versions)
         drafted = select(Draft.change_id).where(Draft.change_id.is_not(None))
         query = (
             select(Change)
             .join(Version, Version.id == Change.new_version_id)
             .where(
                 Change.old_version_id.is_not(None),
+                Change.new_version_id.in_(recent),
                 Change.kind.in_(MATERIAL_KINDS),
                 Change.id.not_in(drafted),
             )
