@@ -235,6 +235,9 @@ class LocalLLM:
                     retries=self._retries,
                     retry_wait_s=self._retry_wait_s,
                     strict_schemas=False,
+                    # a timed-out generation keeps the single slot busy: asking again at once
+                    # would only queue behind it
+                    retry_timeouts=False,
                 )
             return self._info
 

@@ -40,6 +40,13 @@ def is_transport_error(exc: BaseException) -> bool:
     return False
 
 
+def is_timeout(exc: BaseException) -> bool:
+    import httpx
+    import openai
+
+    return isinstance(exc, openai.APITimeoutError | httpx.TimeoutException)
+
+
 def _translate(exc: BaseException, backend: str, model: str) -> ClausewatchError:
     """A one-line clausewatch error for a non-transport failure."""
     import openai
@@ -118,6 +125,7 @@ class OpenAICompatibleLLM:
         retries: int = 3,
         retry_wait_s: float = 2.0,
         strict_schemas: bool = False,
+        retry_timeouts: bool = True,
     ) -> None:
         self.backend = backend
         self.model = model
@@ -125,6 +133,7 @@ class OpenAICompatibleLLM:
         self.retries = max(0, retries)
         self.retry_wait_s = max(0.0, retry_wait_s)
         self.strict_schemas = strict_schemas
+        self.retry_timeouts = retry_timeouts
         self._api_key = api_key
         self._timeout_s = timeout_s
         self._http: httpx.Client | None = None
@@ -178,6 +187,9 @@ class OpenAICompatibleLLM:
         result["strict"] = strict
         return result
 
+    def _should_retry(self, exc: BaseException) -> bool:
+        return is_transport_error(exc) and (self.retry_timeouts or not is_timeout(exc))
+
     def complete(self, request: LLMRequest) -> LLMResponse:
         from tenacity import (
             RetryError,
@@ -190,7 +202,7 @@ class OpenAICompatibleLLM:
         started = time.perf_counter()
         attempts = 0
         retrying = Retrying(
-            retry=retry_if_exception(is_transport_error),
+            retry=retry_if_exception(self._should_retry),
             stop=stop_after_attempt(self.retries + 1),
             wait=wait_exponential(multiplier=self.retry_wait_s, max=30),
             reraise=False,
@@ -216,6 +228,11 @@ class OpenAICompatibleLLM:
         except ClausewatchError:
             raise
         except Exception as exc:
+            if is_transport_error(exc):  # a timeout this backend does not retry
+                raise TransientError(
+                    f"{self.backend} model {self.model!r} timed out after "
+                    f"{self._timeout_s:.0f} s: {type(exc).__name__}"
+                ) from exc
             truncated = _truncated_answer(exc)
             if truncated is None:
                 raise _translate(exc, self.backend, self.model) from exc

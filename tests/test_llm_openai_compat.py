@@ -161,6 +161,20 @@ def test_timeouts_are_transient(server: FakeOpenAIServer) -> None:
     assert len(server.requests) == 2
 
 
+def test_timeouts_not_retried_when_disabled(server: FakeOpenAIServer) -> None:
+    server.add(*(Reply(200, completion("{}").body, delay_s=1.5) for _ in range(2)))
+    with pytest.raises(TransientError, match="timed out after"):
+        backend(server, retries=3, timeout_s=0.3, retry_timeouts=False).complete(request())
+    assert len(server.requests) == 1
+
+
+def test_server_errors_still_retried_when_timeouts_are_not(server: FakeOpenAIServer) -> None:
+    server.add(error(503), completion('{"label": "privacy", "reason": "r"}'))
+    llm = backend(server, retries=1, retry_timeouts=False)
+    assert json.loads(llm.complete(request()).content)["label"] == "privacy"
+    assert len(server.requests) == 2
+
+
 def test_connection_refused_is_transient() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
