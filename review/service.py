@@ -129,29 +129,64 @@ def _text(value: Any, limit: int) -> str:
 
 
 def summarize(draft: Draft) -> DraftSummary:
-    a = analysis_dict(draft)
+    return _summary(
+        draft.id,
+        draft.platform,
+        draft.doc_type,
+        draft.status,
+        draft.analysis,
+        draft.clause_uid,
+        draft.created_at,
+        draft.redraft_of,
+        draft.lock_version,
+    )
+
+
+def _summary(
+    draft_id: int,
+    platform: str,
+    doc_type: str,
+    status: str,
+    raw: Any,
+    clause_uid: str,
+    created_at: datetime,
+    redraft_of: int | None,
+    lock_version: int,
+) -> DraftSummary:
+    a = raw if isinstance(raw, Mapping) else {}
     exposure = a.get("exposure")
     level = exposure.get("level") if isinstance(exposure, Mapping) else None
     cats = a.get("categories")
     return DraftSummary(
-        id=draft.id,
-        platform=draft.platform,
-        doc_type=draft.doc_type,
-        status=draft.status,
-        title=_text(a.get("title"), 200) or f"(no analysis) clause {draft.clause_uid[:12]}",
+        id=draft_id,
+        platform=platform,
+        doc_type=doc_type,
+        status=status,
+        title=_text(a.get("title"), 200) or f"(no analysis) clause {clause_uid[:12]}",
         categories=[c for c in cats if isinstance(c, str)] if isinstance(cats, list) else [],
         exposure=level if isinstance(level, str) else None,
         excerpt=_text(a.get("excerpt"), 300),
-        created_at=draft.created_at,
-        redraft_of=draft.redraft_of,
-        lock_version=draft.lock_version,
+        created_at=created_at,
+        redraft_of=redraft_of,
+        lock_version=lock_version,
     )
 
 
 def list_drafts(session: Session, flt: QueueFilter | None = None) -> list[DraftSummary]:
     """Drafts matching the filter, sorted. JSON fields (category, exposure) filter in Python."""
     flt = flt or QueueFilter()
-    stmt = select(Draft)
+    # plain rows of the columns the queue shows (no ORM objects, no prompt or context)
+    stmt = select(
+        Draft.id,
+        Draft.platform,
+        Draft.doc_type,
+        Draft.status,
+        Draft.analysis,
+        Draft.clause_uid,
+        Draft.created_at,
+        Draft.redraft_of,
+        Draft.lock_version,
+    )
     if flt.status == "open":
         stmt = stmt.where(Draft.status.in_(OPEN_STATUSES))
     elif flt.status != "all":
@@ -162,7 +197,7 @@ def list_drafts(session: Session, flt: QueueFilter | None = None) -> list[DraftS
         stmt = stmt.where(Draft.platform == flt.platform)
     if flt.doc_type:
         stmt = stmt.where(Draft.doc_type == flt.doc_type)
-    items = [summarize(d) for d in session.scalars(stmt)]
+    items = [_summary(*row) for row in session.execute(stmt)]
     if flt.category:
         items = [s for s in items if flt.category in s.categories]
     if flt.exposure:
