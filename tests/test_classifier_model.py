@@ -1,0 +1,108 @@
+"""The classifier: default model, training, thresholds, persistence, LLM second opinion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from typer.testing import CliRunner
+
+from classifier import predict_categories, store
+from classifier.cv import cross_val_predict
+from classifier.data import LabelledSet, load_claudette, load_examples
+from classifier.llm_opinion import llm_classify, parse_categories
+from classifier.model import ClauseClassifier, best_threshold
+from clausewatch.cli import app
+from llm import fake
+from llm.base import LLMRequest
+from tests.classifier_support import write_claudette
+
+
+def test_default_model_labels_plain_clauses(workspace: Path) -> None:
+    got = predict_categories(
+        [
+            "We may suspend or terminate your account at any time without notice.",
+            "Children under 13 may not use the service.",
+            "Any dispute will be settled by binding arbitration, and you waive class actions.",
+            "We keep your conversations for 30 days before deleting them.",
+            "Welcome to our help centre.",
+        ]
+    )
+    assert "termination" in got[0]
+    assert "children" in got[1]
+    assert "arbitration" in got[2]
+    assert "data-retention" in got[3]
+    assert got[4] == []
+    assert predict_categories([]) == []
+    # trained once, then cached in the workspace
+    assert store.default_path().exists()
+    assert store.current_kind() == "default"
+
+
+def test_only_annotated_rows_train_a_label() -> None:
+    data = LabelledSet()
+    for i in range(6):
+        data.add(
+            f"we may change these terms {i}", {"unilateral-change"}, f"g{i}", {"unilateral-change"}
+        )
+        data.add(f"hello and welcome {i}", set(), f"g{i}", {"unilateral-change"})
+    # rows annotated only for another label must not teach "children" anything
+    data.add("kids under 13 are not allowed", {"children"}, "k1", {"children"})
+    data.add("minors need parental consent", {"children"}, "k2", {"children"})
+    model = ClauseClassifier().fit(data, tune_thresholds=False)
+    assert "children" not in model._models  # no negatives for it
+    assert model.predict(["we may change these terms 9"]) == [["unilateral-change"]]
+
+
+def test_best_threshold_maximises_f1() -> None:
+    scores = np.array([2.0, 1.0, 0.5, -0.2, -1.0])
+    gold = np.array([1.0, 1.0, 0.0, 1.0, 0.0])
+    cut = best_threshold(scores, gold, -5, 5)
+    assert -1.0 < cut < -0.2  # all three positives above, one false positive
+    assert best_threshold(scores, np.zeros(5), -0.5, 0.75) == 0.75
+
+
+def test_train_cli_keeps_model_in_workspace(workspace: Path, tmp_path: Path) -> None:
+    data = write_claudette(tmp_path / "claudette")
+    result = CliRunner().invoke(app, ["classifier", "train", "--data", str(data), "--cv"])
+    assert result.exit_code == 0, result.output
+    assert "CV (5 folds by document)" in result.output or "CV (" in result.output
+    assert store.trained_path().exists()
+    assert store.current_kind() == "trained"
+    assert store.current_model().meta["user_documents"] == 3
+    result = CliRunner().invoke(
+        app, ["classifier", "classify", "We reserve the right to amend these terms at any time."]
+    )
+    assert result.exit_code == 0, result.output
+    assert "unilateral-change" in result.output
+    info = CliRunner().invoke(app, ["classifier", "info"])
+    assert "trained" in info.output
+
+
+def test_cross_validation_predicts_every_row_out_of_fold(tmp_path: Path) -> None:
+    data = load_claudette(write_claudette(tmp_path))
+    predictions = cross_val_predict(data, folds=3, extra=load_examples())
+    assert len(predictions) == len(data)
+    assert any(predictions)
+
+
+def test_llm_second_opinion(workspace: Path) -> None:
+    def answer(request: LLMRequest) -> dict[str, Any]:
+        assert "<<<BEGIN DATA>>>" in request.messages[-1]["content"]
+        return {"categories": ["children", "children", "not-a-slug"]}
+
+    with fake.scripted(["not json"], responder=answer):
+        got = llm_classify(["a", "Kids under 13 are not allowed."], backend="fake")
+    assert got == [[], ["children"]]
+    assert parse_categories('{"categories": "children"}') == []
+
+
+def test_classify_cli_with_llm(workspace: Path) -> None:
+    with fake.scripted([{"categories": ["termination"]}]):
+        result = CliRunner().invoke(
+            app,
+            ["classifier", "classify", "We may close your account.", "--llm", "--backend", "fake"],
+        )
+    assert result.exit_code == 0, result.output
+    assert "llm: termination" in result.output
