@@ -270,8 +270,47 @@ def demo_analysis() -> ProvisionAnalysis:
     )
 
 
+def _short_analysis(
+    title: str,
+    excerpt: str,
+    categories: list[str],
+    level: str,
+    key_point: str,
+    summary: str,
+) -> ProvisionAnalysis:
+    return ProvisionAnalysis.model_validate(
+        {
+            "title": title,
+            "categories": categories,
+            "summary": summary,
+            "key_point": key_point,
+            "interpretive_note": "The clause does not define the programme's scope or how "
+            "long research data is kept.",
+            "what_this_means": "Check the account settings of everyone who uses the service "
+            "for work.",
+            "excerpt": excerpt,
+            "regulatory_landscape": [
+                {
+                    "provision_id": "gdpr:7",
+                    "title": "GDPR Art. 7 - Conditions for consent",
+                    "relevance": "Opt-in consent must be freely given and as easy to "
+                    "withdraw as to give.",
+                }
+            ],
+            "exposure": {
+                "level": level,
+                "rationale": "The default protects users; the exceptions are narrow.",
+            },
+            "jurisdiction_flags": [],
+            "contract_vendor_implications": "Confirm that enterprise terms match the public "
+            "policy.",
+            "compliance_considerations": ["Record the opt-in state of work accounts."],
+        }
+    )
+
+
 def seed_demo(session: Session) -> list[Draft]:
-    """Three fictional platforms, a changed Nimbus AI clause and its approved analysis."""
+    """Three fictional platforms, a changed Nimbus AI clause and three approved analyses."""
     nimbus = add_document(session, "nimbus-ai", "privacy_policy")
     v1 = add_version(
         session, nimbus, datetime(2025, 9, 2), [("nimbus-training", NIMBUS_OLD)], "Your content"
@@ -281,9 +320,44 @@ def seed_demo(session: Session) -> list[Draft]:
     )
     change = add_change(session, nimbus, v1, v2, "nimbus-training")
     quill = add_document(session, "quillstone", "privacy_policy")
-    add_version(session, quill, datetime(2025, 11, 4), [("quill-training", QUILL_TRAINING)])
+    q1 = add_version(session, quill, datetime(2025, 11, 4), [("quill-training", QUILL_TRAINING)])
     helix = add_document(session, "helix-labs", "privacy_policy")
-    add_version(session, helix, datetime(2025, 10, 20), [("helix-training", HELIX_TRAINING)])
+    h1 = add_version(session, helix, datetime(2025, 10, 20), [("helix-training", HELIX_TRAINING)])
+    others = [
+        add_draft(
+            session,
+            doc=quill,
+            clause_uid="quill-training",
+            clause=clause_of(session, q1, "quill-training"),
+            decided_at=datetime(2025, 11, 6, 14, 0),
+            analysis=_short_analysis(
+                "Quillstone trains on your content only if you opt in",
+                QUILL_TRAINING,
+                ["training-use", "user-choice"],
+                "Low",
+                "Training on submitted content requires an explicit opt-in.",
+                "Quillstone does not train its models on what you submit unless you join its "
+                "research programme.",
+            ),
+        ),
+        add_draft(
+            session,
+            doc=helix,
+            clause_uid="helix-training",
+            clause=clause_of(session, h1, "helix-training"),
+            decided_at=datetime(2025, 10, 22, 9, 0),
+            analysis=_short_analysis(
+                "Helix Labs improves models with de-identified conversations",
+                HELIX_TRAINING,
+                ["training-use", "enterprise-data-terms"],
+                "Medium",
+                "Consumer conversations are used after de-identification; enterprise "
+                "workspaces are excluded by default.",
+                "Helix Labs may use de-identified conversation data to improve its models, "
+                "except in enterprise workspaces.",
+            ),
+        ),
+    ]
     draft = add_draft(
         session,
         doc=nimbus,
@@ -293,4 +367,4 @@ def seed_demo(session: Session) -> list[Draft]:
         clause=clause_of(session, v2, "nimbus-training"),
         change=change,
     )
-    return [draft]
+    return [draft, *others]

@@ -68,6 +68,14 @@ def _topic_title(category: str, platform_count: int) -> str:
     return f"What {platform_count} {noun} about {topic_phrase(category)}"
 
 
+def _topic_description(category: str, platform_count: int) -> str:
+    who = "1 AI platform's" if platform_count == 1 else f"{platform_count} AI platforms'"
+    return (
+        f"What {who} privacy policies and terms say about {topic_phrase(category)}, "
+        "compared provision by provision."
+    )
+
+
 def _by_category(catalog: Catalog) -> dict[str, list[PublishedAnalysis]]:
     groups: dict[str, list[PublishedAnalysis]] = defaultdict(list)
     for item in catalog.analyses:
@@ -171,8 +179,7 @@ def _topic_pages(site: _Site, groups: dict[str, list[PublishedAnalysis]]) -> lis
             "topic.html.j2",
             topic_page(cat),
             title=title,
-            description=f"How {len(per_platform)} AI platforms' policies and terms handle "
-            f"{category_title(cat).lower()}, compared provision by provision.",
+            description=_topic_description(cat, len(per_platform)),
             groups=per_platform,
             topic_feed=feed,
             feeds=[(category_title(cat), feed)],
