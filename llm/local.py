@@ -127,7 +127,10 @@ class _LocalServer:
         try:
             server = xllamacpp.Server(params)
         except Exception as exc:  # the binding raises plain RuntimeError on load failures
-            raise ConfigError(f"the local model server failed to start: {exc}") from exc
+            raise ConfigError(
+                f"the local model server failed to start with {config.model_path} "
+                f"(threads {config.threads}, context {params.n_ctx}): {exc}"
+            ) from exc
         address = str(server.listening_address).rstrip("/")
         deadline = started + start_timeout_s
         while True:

@@ -12,6 +12,7 @@ long), 401/403/404 become ConfigError (key, permissions or model name).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -138,8 +139,13 @@ class OpenAICompatibleLLM:
         self._timeout_s = timeout_s
         self._http: httpx.Client | None = None
         self._chat: ChatOpenAI | None = None
+        self._lock = threading.Lock()
 
     def _client(self) -> ChatOpenAI:
+        with self._lock:
+            return self._client_locked()
+
+    def _client_locked(self) -> ChatOpenAI:
         if self._chat is None:
             import httpx
             from langchain_openai import ChatOpenAI
@@ -268,7 +274,8 @@ class OpenAICompatibleLLM:
         )
 
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-        self._http = None
-        self._chat = None
+        with self._lock:
+            if self._http is not None:
+                self._http.close()
+            self._http = None
+            self._chat = None
