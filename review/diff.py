@@ -1,15 +1,20 @@
-"""Word-level diff of a clause's before and after text, as segments a template can render."""
+"""Word-level diff of a clause's before and after text, as segments a template can render.
+
+Tokens are words and the white space between them (kept, so the text reads as written);
+rapidfuzz's Indel opcodes align them (C++, fast even for hostile, very long texts).
+"""
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Literal
 
+from rapidfuzz.distance import Indel
+
 Op = Literal["equal", "delete", "insert"]
 _TOKEN = re.compile(r"\s+|[^\s]+")
-MAX_TOKENS = 20_000
+MAX_TOKENS = 50_000
 
 
 @dataclass(frozen=True)
@@ -30,19 +35,35 @@ def word_diff(before: str | None, after: str | None) -> tuple[list[Segment], lis
         whole_left = [Segment("delete", before)] if before else []
         whole_right = [Segment("insert", after)] if after else []
         return whole_left, whole_right
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     left: list[Segment] = []
     right: list[Segment] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        old = "".join(a[i1:i2])
-        new = "".join(b[j1:j2])
-        if tag == "equal":
+    for op in Indel.opcodes(a, b):
+        old = "".join(a[op.src_start : op.src_end])
+        new = "".join(b[op.dest_start : op.dest_end])
+        if op.tag == "equal":
             _push(left, "equal", old)
             _push(right, "equal", new)
         else:
             _push(left, "delete", old)
             _push(right, "insert", new)
-    return left, right
+    return _bridge(left, "delete"), _bridge(right, "insert")
+
+
+def _bridge(segments: list[Segment], op: Op) -> list[Segment]:
+    """Join changes separated only by white space ("<del>30</del> <del>days</del>")."""
+    out: list[Segment] = []
+    for i, seg in enumerate(segments):
+        between = 0 < i < len(segments) - 1
+        if (
+            between
+            and seg.op == "equal"
+            and not seg.text.strip()
+            and segments[i - 1].op == op
+            and segments[i + 1].op == op
+        ):
+            seg = Segment(op, seg.text)
+        _push(out, seg.op, seg.text)
+    return out
 
 
 def _push(segments: list[Segment], op: Op, text: str) -> None:
