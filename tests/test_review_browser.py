@@ -95,6 +95,7 @@ def test_editor_edits_and_approves_a_draft_in_chromium(server: str) -> None:
             expect(page.locator(".flash-ok")).to_contain_text("Saved: title")
             expect(page.locator(".audit")).to_contain_text("90-day retention")
             page.screenshot(path=str(ARTIFACTS / "review-draft.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "review-draft-top.png"))
 
             page.click("#approve-btn")
             expect(page).to_have_url(f"{server}/queue")
