@@ -15,12 +15,11 @@ from pathlib import Path
 from clausewatch.errors import InputError
 from regulations.catalogue import citation, load_catalogue, regulation_name, search_text
 from regulations.fulltext import read_chunks
-from vectorstore.store import Metadata, VectorStore, open_store
+from vectorstore.retrieval import invalidate_keyword_cache
+from vectorstore.store import Metadata, VectorStore, is_prepared, mark_prepared, open_store
 
 REGULATIONS = "regulations"
 BATCH = 128
-
-_synced: set[int] = set()
 
 
 @dataclass
@@ -55,6 +54,8 @@ def _sync(
         store.upsert(batch, [wanted[i][0] for i in batch], [wanted[i][1] for i in batch])
         if progress:
             progress(start + len(batch), len(todo))
+    if stale or todo:
+        invalidate_keyword_cache()
     return RegulationIndexReport(
         embedded=len(todo),
         unchanged=len(wanted) - len(todo),
@@ -80,13 +81,13 @@ def index_catalogue(store: VectorStore | None = None) -> RegulationIndexReport:
             },
         )
     report = _sync(store, "catalogue", wanted)
-    _synced.add(id(store))
+    mark_prepared(store, "catalogue")
     return report
 
 
 def ensure_catalogue(store: VectorStore) -> None:
     """Index the catalogue into ``store`` once per process (cheap when nothing changed)."""
-    if id(store) not in _synced:
+    if not is_prepared(store, "catalogue"):
         index_catalogue(store)
 
 

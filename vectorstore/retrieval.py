@@ -112,13 +112,19 @@ class _KeywordCorpus:
 _keyword_cache: dict[str, _KeywordCorpus] = {}
 
 
+def invalidate_keyword_cache() -> None:
+    """Forget BM25 corpora (called after the regulations collection changed)."""
+    _keyword_cache.clear()
+
+
 def _keyword_corpus(store: VectorStore) -> _KeywordCorpus:
     count = store.count()
-    cached = _keyword_cache.get(store.name)
+    key = f"{getattr(store, 'location', id(store))}|{store.name}"
+    cached = _keyword_cache.get(key)
     if cached is None or cached.count != count:
         records = store.get(with_text=True)
         cached = _KeywordCorpus(count, records, KeywordIndex([r.text for r in records]))
-        _keyword_cache[store.name] = cached
+        _keyword_cache[key] = cached
     return cached
 
 

@@ -144,6 +144,7 @@ class ChromaVectorStore:
     def __init__(self, client: Any, base_name: str, embedder: Embedder) -> None:
         self.embedder = embedder
         self.name = collection_name(base_name, embedder)
+        self.location = f"client-{id(client)}"  # open_store sets the path or URL
         self._client = client
         with _translate("open collection"):
             self._col = client.get_or_create_collection(
@@ -309,17 +310,22 @@ def _make_client(target: str) -> Any:
         return chromadb.PersistentClient(path=target, settings=chroma_settings)
 
 
-def get_client(target: str | None = None) -> Any:
-    """A chromadb client for ``target`` (a URL or a directory); default from settings."""
+def resolve_target(target: str | None = None) -> str:
+    """``target`` or, by default, ``settings.chroma_url`` / ``settings.chroma_dir``."""
     from clausewatch.settings import get_settings
 
-    if target is None:
-        settings = get_settings()
-        if settings.chroma_url:
-            target = settings.chroma_url
-        else:
-            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-            target = str(settings.chroma_dir)
+    if target is not None:
+        return target
+    settings = get_settings()
+    if settings.chroma_url:
+        return settings.chroma_url
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return str(settings.chroma_dir)
+
+
+def get_client(target: str | None = None) -> Any:
+    """A chromadb client for ``target`` (a URL or a directory); default from settings."""
+    target = resolve_target(target)
     with _clients_lock:
         if target not in _clients:
             _clients[target] = _make_client(target)
@@ -330,13 +336,34 @@ def open_store(
     base_name: str, *, embedder: Embedder | None = None, target: str | None = None
 ) -> ChromaVectorStore:
     """Open (creating if needed) the collection ``base_name`` for the configured embedder."""
-    return ChromaVectorStore(get_client(target), base_name, embedder or get_embedder())
+    location = resolve_target(target)
+    store = ChromaVectorStore(get_client(location), base_name, embedder or get_embedder())
+    store.location = location
+    return store
+
+
+_prepared: set[str] = set()
+
+
+def _prepared_key(store: VectorStore, tag: str) -> str:
+    return f"{getattr(store, 'location', id(store))}|{store.name}|{tag}"
+
+
+def is_prepared(store: VectorStore, tag: str) -> bool:
+    """Whether ``mark_prepared(store, tag)`` was called for this collection in this process."""
+    return _prepared_key(store, tag) in _prepared
+
+
+def mark_prepared(store: VectorStore, tag: str) -> None:
+    """Remember that a one-off step (e.g. syncing the catalogue) was done for this collection."""
+    _prepared.add(_prepared_key(store, tag))
 
 
 def forget_clients() -> None:
-    """Drop cached clients (tests point at new directories or servers)."""
+    """Drop cached clients and prepared marks (tests point at new directories or servers)."""
     with _clients_lock:
         _clients.clear()
+        _prepared.clear()
 
 
 def retrying(fn: Callable[[], T], attempts: int = 3) -> T:
