@@ -532,3 +532,56 @@ def test_session_key_is_generated_once_and_private(workspace: Path) -> None:
     assert secret_key(Settings(secret_key="k" * 40)) == "k" * 40
     with pytest.raises(ConfigError, match="at least 32"):
         secret_key(Settings(secret_key="short"))
+
+
+def test_a_flagged_draft_can_be_written_by_the_editor_then_approved(client: TestClient) -> None:
+    ctx = context()
+    ctx["errors"] = ["excerpt is not a verbatim quote of the clause"]
+    with session_scope() as db:
+        flagged = seed_draft(db, status="flagged", data={}, ctx=ctx)
+        service.get_draft(db, flagged).analysis = None  # the model never produced one
+    add_user("erin")
+    login(client, "erin")
+    page = client.get(f"/drafts/{flagged}")
+    assert page.status_code == 200
+    assert "Why this draft was flagged" in page.text
+    assert "excerpt is not a verbatim quote of the clause" in page.text
+    form = _form_of(page.text)
+    assert form["title"] == "" and "categories" not in form
+    refused = client.post(
+        f"/drafts/{flagged}/approve",
+        data={"csrf_token": form["csrf_token"], "lock_version": form["lock_version"]},
+    )
+    assert refused.status_code == 409 and "does not validate" in refused.text
+    written = analysis()
+    form.update(
+        {
+            "title": written["title"],
+            "categories": written["categories"],
+            "summary": written["summary"],
+            "key_point": written["key_point"],
+            "interpretive_note": written["interpretive_note"],
+            "what_this_means": written["what_this_means"],
+            "excerpt": "your data is handled pursuant to the data processing agreement",
+            "exposure-level": "Low",
+            "exposure-rationale": written["exposure"]["rationale"],
+            "contract_vendor_implications": written["contract_vendor_implications"],
+            "compliance_considerations": "Ask for the agreement.\n\n  Review it yearly.  \n",
+        }
+    )
+    saved = client.post(f"/drafts/{flagged}/edit", data=form)
+    assert saved.status_code == 200 and "Saved:" in saved.text
+    with session_scope() as db:
+        draft = service.get_draft(db, flagged)
+        assert draft.analysis is not None
+        assert draft.analysis["compliance_considerations"] == [
+            "Ask for the agreement.",
+            "Review it yearly.",
+        ]
+        assert draft.analysis["change"] is None and draft.analysis["comparisons"] == []
+    version = lock_version_of(saved.text)
+    done = client.post(
+        f"/drafts/{flagged}/approve",
+        data={"csrf_token": form["csrf_token"], "lock_version": str(version)},
+    )
+    assert f"Draft #{flagged} approved." in done.text

@@ -90,6 +90,7 @@ def _draft_page(
     problem: str | None = None,
     lock_version: int | None = None,
     status_code: int = 200,
+    reload_link: bool = False,
 ) -> Response:
     draft = service.get_draft(db, draft_id)
     ctx = {
@@ -98,6 +99,7 @@ def _draft_page(
         "state": state or forms.from_analysis(service.analysis_dict(draft)),
         "errors": errors or {},
         "problem": problem,
+        "reload_link": reload_link,
         "lock_version": draft.lock_version if lock_version is None else lock_version,
         "editable": draft.status in service.OPEN_STATUSES,
         "view": context_view(db, draft),
@@ -174,9 +176,10 @@ def edit(request: Request, draft_id: int, user: Editor, form: Form) -> Response:
                 draft_id,
                 state=state,
                 problem=(
-                    f"Not saved. {exc}. Your edits are still in the form below; "
-                    "copy what you need, then reload."
+                    f"Not saved: {exc}. Your edits are still in the form below; copy what "
+                    "you need before reloading."
                 ),
+                reload_link=True,
                 lock_version=version,
                 status_code=409,
             )
@@ -212,7 +215,17 @@ def _decision(
             else:
                 service.request_redraft(db, draft_id, user.name, text, version)
                 message = f"Redraft of #{draft_id} requested; the new draft will join the queue."
-        except (ConflictError, TransitionError) as exc:
+        except ConflictError as exc:
+            return _draft_page(
+                request,
+                db,
+                user,
+                draft_id,
+                problem=f"Not done: {exc}.",
+                status_code=409,
+                reload_link=True,
+            )
+        except TransitionError as exc:
             return _draft_page(request, db, user, draft_id, problem=str(exc), status_code=409)
         except ReviewError as exc:
             return _draft_page(
