@@ -10,7 +10,8 @@ re-asks) and prints per draft and overall:
 - re-asks per draft, tokens in/out per draft, seconds per draft
 
 Usage: CLAUSEWATCH_HOME=... python benchmarks/bench_drafting.py [--n 10] [--backend local]
-The LLM answer cache is switched off so every draft is a real call.
+The LLM answer cache is switched off so every draft is a real call; the request timeout
+is raised (a loaded machine is slow, and a timed-out request would start over).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ import time
 from pathlib import Path
 
 os.environ["CLAUSEWATCH_LLM_CACHE"] = "false"
+# a loaded 2-core machine can take minutes per answer: wait rather than retry from scratch
+os.environ.setdefault("CLAUSEWATCH_LLM_TIMEOUT_S", "1800")
+os.environ.setdefault("CLAUSEWATCH_LLM_RETRIES", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO.parent / "shared" / "data" / "policies"

@@ -17,19 +17,19 @@ from schemas.taxonomy import CATEGORIES
 
 # character bounds for the model (tighter than ProvisionAnalysis so assembled output fits)
 LIMITS: dict[str, int] = {
-    "title": 120,
-    "summary": 500,
-    "key_point": 350,
-    "interpretive_note": 350,
-    "what_this_means": 400,
+    "title": 100,
+    "summary": 400,
+    "key_point": 300,
+    "interpretive_note": 300,
+    "what_this_means": 350,
     "change_summary": 160,
-    "comparison_note": 300,
-    "relevance": 300,
-    "rationale": 300,
+    "comparison_note": 250,
+    "relevance": 250,
+    "rationale": 250,
     "jurisdiction": 40,
-    "jurisdiction_note": 250,
-    "contract_vendor_implications": 400,
-    "compliance_item": 200,
+    "jurisdiction_note": 200,
+    "contract_vendor_implications": 350,
+    "compliance_item": 180,
 }
 MAX_CATEGORIES = 3
 MAX_EXCERPT_SENTENCES = 3

@@ -83,8 +83,20 @@ class Retrieved:
     notes: list[str] = field(default_factory=list)
 
 
+_SUFFIXES = ("ations", "ation", "ures", "ure", "ings", "ing", "ied", "ies", "ed", "es", "s", "e")
+
+
+def _stem(word: str) -> str:
+    """A crude suffix strip (erase, erased, erasure -> eras), enough for overlap scoring."""
+    for suffix in _SUFFIXES:
+        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
 def words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+    """Content words of ``text``, lower-cased and crudely stemmed."""
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
 def keyword_candidates(

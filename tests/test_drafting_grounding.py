@@ -118,7 +118,7 @@ def test_per_call_schema_is_valid_and_constrains_choices() -> None:
         answer(excerpt_sentences=[4]),
         answer(categories=["other"]),
         answer(exposure={"level": "Critical", "rationale": "r"}),
-        answer(title="t" * 121),
+        answer(title="t" * 101),
         {**answer(), "extra": 1},
     ):
         assert list(validator.iter_errors(bad)), bad
