@@ -6,6 +6,7 @@ client address within ``WINDOW``) survives restarts and holds across worker proc
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,10 +40,12 @@ class Account:
     role: str
     created_at: datetime
     last_login_at: datetime | None
+    stamp: str = ""  # changes with the password: sessions signed before a change end
 
 
 def _account(user: User) -> Account:
-    return Account(user.name, user.role, user.created_at, user.last_login_at)
+    stamp = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return Account(user.name, user.role, user.created_at, user.last_login_at, stamp)
 
 
 def validate_name(name: str) -> str:

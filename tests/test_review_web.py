@@ -233,6 +233,14 @@ def test_admin_manages_users(client: TestClient) -> None:
     assert "Password of newbie changed" in changed.text
     other = TestClient(client.app)
     login(other, "newbie", "another long pw")
+    assert other.get("/queue").status_code == 200
+    client.post("/admin/users/newbie/password", data={"csrf_token": token, "password": "third pw!"})
+    assert other.get("/queue", follow_redirects=False).status_code == 303  # password changed
+    own = client.post(
+        "/admin/users/root/password", data={"csrf_token": token, "password": "root pw 2"}
+    )
+    assert "Password of root changed" in own.text  # this session goes on
+    login(other, "newbie", "third pw!")
     self_remove = client.post("/admin/users/root/remove", data={"csrf_token": token})
     assert self_remove.status_code == 422
     removed = client.post("/admin/users/newbie/remove", data={"csrf_token": token})

@@ -66,7 +66,10 @@ def set_password(request: Request, name: str, user: Admin, form: Form) -> Respon
     try:
         with session_scope() as db:
             accounts.set_password(db, name, str(form.get("password") or ""))
+            account = accounts.get_user(db, name)
     except ReviewError as exc:
         return _page(request, user, f"Password not changed: {exc}.", 422)
+    if account is not None and name == user.name:  # keep this session; others of name end
+        request.session["stamp"] = account.stamp
     flash(request, "ok", f"Password of {name} changed.")
     return RedirectResponse("/admin/users", status_code=303)

@@ -44,6 +44,7 @@ def login(request: Request, form: Form) -> Response:
         )
     request.session.clear()  # no session fixation: a fresh session (and CSRF token)
     request.session["user"] = account.name
+    request.session["stamp"] = account.stamp
     flash(request, "ok", f"Signed in as {account.name}.")
     return RedirectResponse(target, status_code=303)
 

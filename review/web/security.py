@@ -112,8 +112,11 @@ def session_user(request: Request) -> Account | None:
         return None
     with session_scope() as db:
         account = get_user(db, name)
-    if account is None:  # removed since login
+    if account is None or not hmac.compare_digest(
+        str(request.session.get("stamp", "")), account.stamp
+    ):  # removed, or the password changed, since this session signed in
         request.session.pop("user", None)
+        return None
     return account
 
 
