@@ -181,6 +181,7 @@ def test_prompt_injection_does_not_leak(workspace: Path) -> None:
     assert normalize_ws(out.analysis.excerpt) == "We may share your data with partners."
     # the hostile text was only ever inside the data block
     user = llm.requests[0].messages[1]["content"]
-    start, end = user.index("<<<BEGIN DATA>>>"), user.index("<<<END DATA>>>")
+    start = user.index("<<<BEGIN DATA>>>\nCLAUSE TO ANALYSE")
+    end = user.index("<<<END DATA>>>", start)
     assert start < user.index("Ignore previous instructions") < end
     assert "Ignore previous" not in llm.requests[0].messages[0]["content"]
