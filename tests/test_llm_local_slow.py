@@ -7,13 +7,13 @@ asserted.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from llm_slow_support import shared_models_dir
 
 from llm import model_files
 from llm.base import LLMRequest
@@ -51,12 +51,7 @@ CHOICE_MESSAGES = [
 
 @pytest.fixture(scope="module")
 def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLM]:
-    models_dir = tmp_path_factory.mktemp("models")
-    started = time.perf_counter()
-    model_files.ensure_model_file(models_dir)
-    print(
-        f"\nassemble+verify {model_files.MODEL_SIZE:,} bytes: {time.perf_counter() - started:.1f} s"
-    )
+    models_dir = shared_models_dir(tmp_path_factory)
     llm = LocalLLM(models_dir=models_dir, threads=2, context_tokens=4096, retries=1)
     info = llm.start()
     print(f"server start (load + health): {info.started_s:.1f} s at {info.address}")
