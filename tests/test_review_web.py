@@ -593,3 +593,16 @@ def test_a_flagged_draft_can_be_written_by_the_editor_then_approved(client: Test
         data={"csrf_token": form["csrf_token"], "lock_version": str(version)},
     )
     assert f"Draft #{flagged} approved." in done.text
+
+
+def test_the_edit_form_covers_every_editable_field_of_the_schema() -> None:
+    from review.web import forms
+    from schemas.analysis import ProvisionAnalysis
+
+    assert forms.form_fields() == set(service.EDITABLE_FIELDS)
+    assert set(ProvisionAnalysis.model_fields) - forms.form_fields() == {"provenance"}
+    # a stored analysis goes through the form and back unchanged
+    stored = analysis()
+    parsed = forms.to_changes(forms.from_analysis(stored))
+    rebuilt = {**stored, **parsed.changes}
+    assert ProvisionAnalysis.model_validate(rebuilt).model_dump(mode="json") == stored
