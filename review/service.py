@@ -36,6 +36,7 @@ EDITABLE_FIELDS: tuple[str, ...] = tuple(
     name for name in ProvisionAnalysis.model_fields if name != "provenance"
 )
 MAX_NOTE = 4000
+QUEUE_LIMIT = 500  # drafts shown on one queue page
 Sort = Literal["newest", "oldest", "exposure"]
 SORTS: tuple[str, ...] = get_args(Sort)
 EXPOSURES: tuple[str, ...] = get_args(ExposureLevel)
@@ -114,6 +115,7 @@ def make_filter(
         category=_choice(category, CATEGORIES, "category"),
         exposure=_choice(exposure, EXPOSURES, "exposure"),
         sort=cast(Sort, _choice(sort, SORTS, "sort") or "newest"),
+        limit=QUEUE_LIMIT,
     )
 
 

@@ -606,3 +606,17 @@ def test_the_edit_form_covers_every_editable_field_of_the_schema() -> None:
     parsed = forms.to_changes(forms.from_analysis(stored))
     rebuilt = {**stored, **parsed.changes}
     assert ProvisionAnalysis.model_validate(rebuilt).model_dump(mode="json") == stored
+
+
+def test_a_long_queue_says_it_was_cut(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "QUEUE_LIMIT", 2)
+    with session_scope() as db:
+        for _ in range(3):
+            seed_draft(db)
+    add_user("erin")
+    login(client, "erin")
+    page = client.get("/queue").text
+    assert page.count('<tr data-href="/drafts/') == 2
+    assert "Only the first 2 drafts are shown" in page
+    monkeypatch.setattr(service, "QUEUE_LIMIT", 3)
+    assert "Only the first" not in client.get("/queue").text

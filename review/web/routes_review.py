@@ -45,12 +45,15 @@ def queue(request: Request, user: Editor) -> Response:
         return render(
             request, "error.html", {"title": "Bad filter", "message": str(exc)}, user, 400
         )
+    shown = flt.limit
+    flt.limit = shown + 1  # one more tells whether the list was cut
     with session_scope() as db:
         items = service.list_drafts(db, flt)
         counts = service.status_counts(db)
         options = service.filter_options(db)
     ctx = {
-        "items": items,
+        "items": items[:shown],
+        "truncated": len(items) > shown,
         "counts": counts,
         "options": options,
         "flt": flt,
