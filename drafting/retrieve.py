@@ -147,7 +147,7 @@ def retrieve(
     try:
         from vectorstore.retrieval import similar_provisions
 
-        found = similar_provisions(text, exclude_platform=platform, k=comparables_k)
+        found = similar_provisions(text, exclude_platform=platform, k=comparables_k, per_platform=1)
         out.comparables = [c for c in found if c.platform != platform and c.text.strip()]
         if not out.comparables:
             out.notes.append("no comparable provisions (vector store empty or not indexed)")

@@ -79,7 +79,11 @@ def bounded(text: str, limit: int) -> str:
     return text[: cut if cut > limit // 2 else limit].rstrip()
 
 
+_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+
+
 def preview(text: str, limit: int) -> str:
-    """A one-line preview for prompts and summaries (not verbatim: white space collapsed)."""
-    flat = normalize_ws(text)
+    """A one-line preview for prompts and summaries (not verbatim: white space collapsed,
+    Markdown link targets dropped)."""
+    flat = normalize_ws(_LINK.sub(r"\1", text))
     return flat if len(flat) <= limit else bounded(flat, limit - 1) + "…"
