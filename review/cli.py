@@ -43,10 +43,12 @@ def serve(
     """Run the review web app."""
     import uvicorn
 
+    from review.accounts import prune_attempts
     from review.web.app import create_app
-    from storage.db import get_engine
+    from storage.db import session_scope
 
-    get_engine()
+    with session_scope() as db:  # migrates the database on first use
+        prune_attempts(db)  # login attempts older than 30 days
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(
             "warning: listening beyond loopback; serve behind HTTPS and set "

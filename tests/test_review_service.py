@@ -238,3 +238,17 @@ def test_accounts_and_rate_limited_authentication(db_workspace: Path) -> None:
         assert [u.name for u in accounts.list_users(db)] == ["ann"]
         accounts.set_password(db, "ann", "a new long password")
         assert accounts.authenticate(db, "ann", "a new long password", "10.0.0.3") is not None
+
+
+def test_old_login_attempts_are_pruned(db_workspace: Path) -> None:
+    from datetime import timedelta
+
+    from storage.models.base import utcnow
+    from storage.models.review import LoginAttempt
+
+    with session_scope() as db:
+        db.add(LoginAttempt(username="x", ip="1", at=utcnow() - timedelta(days=40)))
+        db.add(LoginAttempt(username="x", ip="1", at=utcnow() - timedelta(days=1)))
+    with session_scope() as db:
+        assert accounts.prune_attempts(db) == 1
+        assert len(db.scalars(select(LoginAttempt)).all()) == 1
