@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from publication.catalog import (
 )
 from publication.dataset import DATASET_PATH, SCHEMA_PATH, dataset_bytes, schema_bytes
 from publication.feeds import (
+    absolute,
     all_feed_path,
     build_feeds,
     document_feed_path,
@@ -197,6 +199,16 @@ def _topic_pages(site: _Site, groups: dict[str, list[PublishedAnalysis]]) -> lis
     return listing
 
 
+def _sitemap(site_url: str, pages: list[str]) -> bytes:
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+        *(f"<url><loc>{xml_escape(absolute(site_url, page))}</loc></url>" for page in pages),
+        "</urlset>",
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def render_site(catalog: Catalog, site_url: str, site_title: str) -> dict[str, bytes]:
     """Every file of the site, path (relative to the site root) -> bytes."""
     site = _Site(catalog=catalog, site_title=site_title, files={})
@@ -227,6 +239,10 @@ def render_site(catalog: Catalog, site_url: str, site_title: str) -> dict[str, b
         "analyses that editors approve.",
     )
     files = site.files
+    files["sitemap.xml"] = _sitemap(site_url, sorted(p for p in files if p.endswith(".html")))
+    files["robots.txt"] = (
+        f"User-agent: *\nAllow: /\nSitemap: {absolute(site_url, 'sitemap.xml')}\n".encode()
+    )
     files[DATASET_PATH] = dataset_bytes(catalog, site_url)
     files[SCHEMA_PATH] = schema_bytes(site_url)
     files.update(build_feeds(catalog, site_url, site_title))

@@ -154,6 +154,9 @@ def test_topic_and_index_pages(site: Path) -> None:
     assert "What Nimbus AI says" in topic and "What Quillstone says" in topic
     retention = (site / "topics/data-retention.html").read_text()
     assert "What 1 AI platform says about how long they keep your data" in retention
+    sitemap = (site / "sitemap.xml").read_text()
+    assert "<loc>https://clausewatch.example/topics/training-use.html</loc>" in sitemap
+    assert "Sitemap: https://clausewatch.example/sitemap.xml" in (site / "robots.txt").read_text()
     index = (site / "index.html").read_text()
     assert "Latest policy change analyses" in index
     assert "What 2 AI platforms say about training on your data" in index
@@ -289,8 +292,11 @@ def test_rebuild_writes_changes_and_removes_stale_pages(site: Path) -> None:
     assert not (site / "feeds/topics/data-retention.atom").exists()
     assert "index.html" in report.written_paths
     assert "Helix Labs deletes" not in (site / "data/dataset.json").read_text()
-    # the timeline of the document stays
+    # the timeline of the document stays, and comparisons now link to it
     assert (site / "platforms/helix-labs/privacy-policy/index.html").exists()
+    nimbus = _provision(site, "nimbus-ai").read_text()
+    assert 'href="../../helix-labs/privacy-policy/index.html">Helix Labs</a>' in nimbus
+    assert helix.name not in (site / "sitemap.xml").read_text()
 
 
 def test_refuses_a_foreign_non_empty_directory(db_workspace: Path, tmp_path: Path) -> None:
