@@ -88,6 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--analyses", type=int, default=500)
     parser.add_argument("--platforms", type=int, default=30)
+    parser.add_argument("--subscribers", type=int, default=20, help="webhook alert subscribers")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
         os.environ["CLAUSEWATCH_HOME"] = str(Path(tmp) / "home")
@@ -114,6 +115,45 @@ def main() -> None:
         with session_scope() as session:
             send_same_day_alerts(session)
         print(f"alert selection (no subscribers): {time.perf_counter() - t0:.2f} s")
+        if args.subscribers:
+            webhooks(args.subscribers)
+
+
+def webhooks(n_subscribers: int) -> None:
+    """Same-day alerts for every analysis to N webhook subscribers on a loopback server."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from publication.alerts import send_same_day_alerts
+    from publication.subscriptions import add_subscriber
+    from storage.db import session_scope
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    with session_scope() as session:
+        for _ in range(n_subscribers):
+            sub = add_subscriber(session, channel="webhook", target=url, platforms=["bench-0"])
+            sub.created_at = datetime(2020, 1, 1)
+    for label in ("alerts", "rerun"):
+        t0 = time.perf_counter()
+        with session_scope() as session:
+            report = send_same_day_alerts(session)
+        elapsed = time.perf_counter() - t0
+        print(
+            f"{label}: {report.sent} webhooks sent, {report.already_sent} already sent "
+            f"in {elapsed:.2f} s"
+        )
+    server.shutdown()
 
 
 if __name__ == "__main__":

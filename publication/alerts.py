@@ -6,10 +6,12 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
+from clausewatch.settings import get_settings
 from publication.catalog import load_catalog
 from publication.delivery import DeliveryReport, cancel_open, deliver
 from publication.messages import alert_message
 from publication.subscriptions import active_subscribers, matches, subscribed_since
+from publication.webhook import new_client
 
 
 def send_same_day_alerts(session: Session) -> DeliveryReport:
@@ -26,17 +28,19 @@ def send_same_day_alerts(session: Session) -> DeliveryReport:
         "the analysis is no longer published",
     )
     oldest_first = sorted(catalog.analyses, key=lambda a: (a.approved_at, a.draft_id))
-    for sub in active_subscribers(session, "alert"):
-        for item in oldest_first:
-            if not subscribed_since(sub, item) or not matches(sub, item):
-                continue
-            deliver(
-                session,
-                sub,
-                "alert",
-                f"analysis:{item.draft_id}",
-                [item.draft_id],
-                partial(alert_message, item, sub),
-                report,
-            )
+    with new_client(get_settings().webhook_timeout_s) as http:
+        for sub in active_subscribers(session, "alert"):
+            for item in oldest_first:
+                if not subscribed_since(sub, item) or not matches(sub, item):
+                    continue
+                deliver(
+                    session,
+                    sub,
+                    "alert",
+                    f"analysis:{item.draft_id}",
+                    [item.draft_id],
+                    partial(alert_message, item, sub),
+                    report,
+                    http=http,
+                )
     return report

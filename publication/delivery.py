@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -57,7 +58,13 @@ class DeliveryReport(BaseModel):
         }
 
 
-def _send(settings: Settings, sub: Subscriber, delivery: Delivery, message: Message) -> int:
+def _send(
+    settings: Settings,
+    sub: Subscriber,
+    delivery: Delivery,
+    message: Message,
+    http: httpx.Client | None,
+) -> int:
     if sub.channel == "webhook":
         payload = {**message.payload, "delivery_id": delivery.id}
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -71,6 +78,7 @@ def _send(settings: Settings, sub: Subscriber, delivery: Delivery, message: Mess
             backoff_s=settings.delivery_backoff_s,
             timeout_s=settings.webhook_timeout_s,
             user_agent=settings.user_agent,
+            client=http,
         )
     if sub.channel == "email":
         msg = build_email(settings, sub.target, message.subject, message.text, message.html)
@@ -110,6 +118,7 @@ def deliver(
     build: Callable[[], Message],
     report: DeliveryReport,
     detail: dict[str, Any] | None = None,
+    http: httpx.Client | None = None,
 ) -> None:
     """Send one alert/digest unless it was already sent; record the outcome either way."""
     settings = get_settings()
@@ -127,7 +136,7 @@ def deliver(
             message = build()
         except Exception as exc:  # a composing bug must not stop the other subscribers
             raise DeliveryFailed(f"could not compose the message: {exc!r}", 0) from exc
-        delivery.attempts += _send(settings, sub, delivery, message)
+        delivery.attempts += _send(settings, sub, delivery, message, http)
     except DeliveryFailed as exc:
         delivery.attempts += exc.attempts
         delivery.last_error = str(exc)[:2000]

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clausewatch.settings import get_settings
 from publication.catalog import Catalog, PublishedAnalysis, load_catalog
 from publication.delivery import OPEN_STATUSES, DeliveryReport, cancel_open, deliver
 from publication.messages import digest_message
 from publication.subscriptions import active_subscribers, matches
+from publication.webhook import new_client
 from storage.models import Delivery, Subscriber
 
 
@@ -47,6 +50,7 @@ def _send(
     sub: Subscriber,
     window: tuple[str, datetime, datetime],
     report: DeliveryReport,
+    http: httpx.Client,
 ) -> None:
     key, start, end = window
     items = _items(catalog, sub, start, end)
@@ -62,6 +66,7 @@ def _send(
         lambda: digest_message(items, sub, key, start, last_day),
         report,
         detail={"week": key, "start": start.isoformat(), "end": end.isoformat()},
+        http=http,
     )
 
 
@@ -79,18 +84,20 @@ def send_weekly_digest(session: Session, now: datetime | None = None) -> Deliver
         report,
         "none of the digest's analyses is still published",
     )
-    for sub in active_subscribers(session, "digest"):
-        created = sub.created_at.replace(tzinfo=UTC)
-        outstanding = session.scalars(
-            select(Delivery.item_key).where(
-                Delivery.subscriber_id == sub.id,
-                Delivery.kind == "digest",
-                Delivery.status.in_(OPEN_STATUSES),
-                Delivery.item_key != f"week:{current[0]}",
-            )
-        ).all()
-        for item_key in sorted(outstanding):
-            _send(session, catalog, sub, _window_of(item_key.removeprefix("week:")), report)
-        if created < current[2]:
-            _send(session, catalog, sub, current, report)
+    with new_client(get_settings().webhook_timeout_s) as http:
+        for sub in active_subscribers(session, "digest"):
+            created = sub.created_at.replace(tzinfo=UTC)
+            outstanding = session.scalars(
+                select(Delivery.item_key).where(
+                    Delivery.subscriber_id == sub.id,
+                    Delivery.kind == "digest",
+                    Delivery.status.in_(OPEN_STATUSES),
+                    Delivery.item_key != f"week:{current[0]}",
+                )
+            ).all()
+            for item_key in sorted(outstanding):
+                week = _window_of(item_key.removeprefix("week:"))
+                _send(session, catalog, sub, week, report, http)
+            if created < current[2]:
+                _send(session, catalog, sub, current, report, http)
     return report

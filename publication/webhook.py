@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -64,6 +66,19 @@ def verify_signature(
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
+def new_client(timeout_s: float) -> httpx.Client:
+    return httpx.Client(timeout=timeout_s, follow_redirects=False)
+
+
+@contextmanager
+def _client(shared: httpx.Client | None, timeout_s: float) -> Iterator[httpx.Client]:
+    if shared is not None:
+        yield shared
+        return
+    with new_client(timeout_s) as own:
+        yield own
+
+
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, httpx.TransportError):
         return True
@@ -83,8 +98,11 @@ def post_webhook(
     backoff_s: float,
     timeout_s: float,
     user_agent: str,
+    client: httpx.Client | None = None,
 ) -> int:
-    """POST ``body``; return the number of tries it took, or raise :class:`DeliveryFailed`."""
+    """POST ``body``; return the number of tries it took, or raise :class:`DeliveryFailed`.
+
+    Pass a ``client`` to reuse connections across deliveries (one per run)."""
     tries = 0
     retrying = Retrying(
         stop=stop_after_attempt(max(1, attempts)),
@@ -93,12 +111,12 @@ def post_webhook(
         reraise=True,
     )
     try:
-        with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
+        with _client(client, timeout_s) as http:
             for attempt in retrying:
                 with attempt:
                     tries += 1
                     timestamp = str(int(time.time()))
-                    response = client.post(
+                    response = http.post(
                         url,
                         content=body,
                         headers={
