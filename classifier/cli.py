@@ -27,15 +27,21 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="first report document-level cross-validation figures")
         ] = False,
         folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
+        c: Annotated[float, typer.Option("--c", min=0.001, help="SVM regularisation C")] = 0.5,
+        tune_thresholds: Annotated[
+            bool, typer.Option(help="tune each label's threshold by inner CV (else 0)")
+        ] = False,
     ) -> None:
         """Train the workspace model (kept in <home>/models/classifier/trained.joblib)."""
         from rich.console import Console
         from rich.progress import Progress
 
         from classifier import store
+        from classifier.model import TrainParams
         from classifier.train import cross_validate, gather, train
 
         console = Console()
+        params = TrainParams(c=c, tune_thresholds=tune_thresholds)
         gathered = gather(data, drafts=drafts)
         console.print(
             f"training data: {len(gathered.user)} sentences from "
@@ -45,14 +51,17 @@ def register(app: typer.Typer) -> None:
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task("cross-validating by document", total=folds)
                 scores = cross_validate(
-                    gathered, folds=folds, progress=lambda d, _t: progress.update(task, completed=d)
+                    gathered,
+                    params,
+                    folds=folds,
+                    progress=lambda d, _t: progress.update(task, completed=d),
                 )
             console.print(
                 f"CV ({folds} folds by document) UNFAIR-ToS micro-F1 {scores['micro_f1']:.4f}"
                 f"  macro-F1 {scores['macro_f1']:.4f}"
             )
         with console.status("training"):
-            model = train(gathered)
+            model = train(gathered, params)
         path = store.save(model, store.trained_path())
         console.print(f"model saved: {path} ({len(model.labels)} labels)")
 

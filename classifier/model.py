@@ -34,6 +34,7 @@ class TrainParams:
     min_df: int = 2
     embeddings: bool = False
     embedding_weight: float = 1.0
+    tune_thresholds: bool = False  # per-label cut by inner CV (else the SVM's 0)
     threshold_folds: int = 5
     min_threshold: float = -0.5
     max_threshold: float = 0.75
@@ -137,8 +138,11 @@ class ClauseClassifier:
             model.fit(x[rows], y[rows, k])
             self._models[label] = model
 
-    def fit(self, data: LabelledSet, tune_thresholds: bool = True) -> ClauseClassifier:
-        """Fit on ``data``; thresholds come from group-level CV on the same data."""
+    def fit(self, data: LabelledSet, tune_thresholds: bool | None = None) -> ClauseClassifier:
+        """Fit on ``data``; with threshold tuning (``params.tune_thresholds`` unless given),
+        each label's cut comes from group-level CV on the same data, else it is 0."""
+        if tune_thresholds is None:
+            tune_thresholds = self.params.tune_thresholds
         if len(data) == 0:
             raise ValueError("no training data")
         present = {lab for labs in data.labels for lab in labs}

@@ -79,7 +79,9 @@ def load(path: Path) -> ClauseClassifier:
 
 
 def train_default() -> ClauseClassifier:
-    model = ClauseClassifier(params=TrainParams(min_df=1)).fit(load_examples())
+    model = ClauseClassifier(params=TrainParams(min_df=1, tune_thresholds=True)).fit(
+        load_examples()
+    )
     model.meta.update({"kind": "default", "sources": ["classifier/examples"]})
     return model
 

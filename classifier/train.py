@@ -23,6 +23,21 @@ class TrainingData:
         return LabelledSet().extend(self.user).extend(self.extra)
 
 
+def defer_to(user: LabelledSet, extra: LabelledSet) -> LabelledSet:
+    """``extra`` rows no longer speak for the labels the user's data annotates: the user's
+    data alone defines those (CLAUDETTE's "jurisdiction" means an unfair forum clause, our
+    examples mean any forum clause); ``extra`` still teaches every other label."""
+    owned = frozenset().union(*user.annotated) if len(user) else frozenset()
+    out = LabelledSet()
+    for text, labels, group, annotated in zip(
+        extra.texts, extra.labels, extra.groups, extra.annotated, strict=True
+    ):
+        keep = annotated - owned
+        if keep:
+            out.add(text, labels & keep, group, keep)
+    return out
+
+
 def gather(data_dir: Path | None, *, drafts: bool = True, examples: bool = True) -> TrainingData:
     user = load_claudette(data_dir) if data_dir is not None else LabelledSet()
     extra = LabelledSet()
@@ -32,7 +47,7 @@ def gather(data_dir: Path | None, *, drafts: bool = True, examples: bool = True)
         extra.extend(load_approved_drafts())
     if len(user) + len(extra) == 0:
         raise InputError("no training data")
-    return TrainingData(user, extra)
+    return TrainingData(user, defer_to(user, extra))
 
 
 def train(data: TrainingData, params: TrainParams | None = None) -> ClauseClassifier:

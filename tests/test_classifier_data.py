@@ -89,3 +89,18 @@ def test_approved_drafts_become_examples(workspace: Path) -> None:
     assert data.texts == ["We keep logs for a year."]
     assert data.labels == [frozenset({"data-retention"})]
     assert data.annotated[0] == frozenset(CATEGORIES)
+
+
+def test_user_data_alone_defines_the_labels_it_annotates(tmp_path: Path) -> None:
+    from classifier.train import defer_to
+
+    user = load_claudette(write_claudette(tmp_path))
+    extra = defer_to(user, load_examples())
+    owned = set(UNFAIR_TOS_SLUGS)
+    assert all(not (a & owned) for a in extra.annotated)
+    assert all(not (labels & owned) for labels in extra.labels)
+    assert any("children" in labels for labels in extra.labels)
+    # with no user data the examples keep every label
+    from classifier.data import LabelledSet
+
+    assert len(defer_to(LabelledSet(), load_examples())) == len(load_examples())

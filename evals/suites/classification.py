@@ -62,8 +62,9 @@ class _Predictor:
         if self.mode == "cv" and not self.backend:
             from classifier.cv import cross_val_predict
             from classifier.data import load_examples
+            from classifier.train import defer_to
 
-            return cross_val_predict(data, extra=load_examples())
+            return cross_val_predict(data, extra=defer_to(data, load_examples()))
         return self.predict_texts(data.texts)
 
 
