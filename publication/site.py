@@ -7,10 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 from sqlalchemy.orm import Session
 
+from clausewatch.errors import ConfigError, InputError
 from clausewatch.settings import get_settings
 from publication.catalog import (
     DATASET_SCHEMA_VERSION,
@@ -255,9 +257,17 @@ def build_site(session: Session, out_dir: Path | str) -> BuildReport:
     """Build the site from approved analyses into ``out_dir``; unchanged files are not touched
     and files of pages that no longer exist are removed."""
     settings = get_settings()
+    parts = urlsplit(settings.site_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"CLAUSEWATCH_SITE_URL must be an absolute http(s) URL: {parts.geturl()!r}"
+        )
     catalog = load_catalog(session)
     files = render_site(catalog, settings.site_url, settings.site_title)
-    report = write_tree(Path(out_dir), files)
+    try:
+        report = write_tree(Path(out_dir), files)
+    except OSError as exc:
+        raise InputError(f"cannot write the site to {out_dir}: {exc}") from exc
     report.analyses = len(catalog.analyses)
     report.problems = list(catalog.problems)
     return report

@@ -343,3 +343,19 @@ def test_control_characters_are_dropped_from_pages_and_feeds(
     feed = feedparser.parse((out / "feeds/all.atom").read_bytes())
     assert feed.bozo == 0
     assert "Nimbus AI: Bell and escape title" in [e.title for e in feed.entries]
+
+
+def test_bad_site_url_or_output_path_is_a_clear_error(
+    db_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clausewatch.errors import ConfigError
+    from clausewatch.settings import reset_settings
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with session_scope() as session, pytest.raises(InputError, match="cannot write the site"):
+        build_site(session, blocker / "site")
+    monkeypatch.setenv("CLAUSEWATCH_SITE_URL", "clausewatch.example")
+    reset_settings()
+    with session_scope() as session, pytest.raises(ConfigError, match="SITE_URL"):
+        build_site(session, tmp_path / "site")
