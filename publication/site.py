@@ -96,6 +96,12 @@ def _platform_groups(items: list[PublishedAnalysis]) -> list[tuple[str, list[Pub
 
 
 def _provision_pages(site: _Site, topics: dict[str, str]) -> None:
+    changes = {
+        change.change_id: change
+        for doc in site.catalog.documents
+        for version in doc.versions
+        for change in version.changes
+    }
     for item in site.catalog.analyses:
         doc = site.catalog.document(item.platform, item.doc_type)
         assert doc is not None
@@ -106,6 +112,7 @@ def _provision_pages(site: _Site, topics: dict[str, str]) -> None:
             title=item.analysis.title,
             description=item.analysis.summary,
             item=item,
+            archive_change=changes.get(item.change_id) if item.change_id is not None else None,
             platform_page=platform_page(item.platform),
             topic_pages=topics,
             monitoring_line=monitoring_line(doc),

@@ -14,7 +14,7 @@ import html5lib
 import jsonschema
 import pytest
 from markupsafe import escape
-from publication_support import HOSTILE, UNAPPROVED_STATUSES, all_text, marker, seed
+from publication_support import HOSTILE, MIDDLE_TEXT, UNAPPROVED_STATUSES, all_text, marker, seed
 
 from clausewatch.errors import InputError
 from publication.catalog import load_catalog
@@ -359,3 +359,20 @@ def test_bad_site_url_or_output_path_is_a_clear_error(
     reset_settings()
     with session_scope() as session, pytest.raises(ConfigError, match="SITE_URL"):
         build_site(session, tmp_path / "site")
+
+
+def test_change_section_falls_back_to_the_archive(db_workspace: Path, tmp_path: Path) -> None:
+    with session_scope() as session:
+        seeded = seed(session)
+        draft = session.get(Draft, seeded.nimbus.id)
+        assert draft is not None
+        draft.analysis = {**(draft.analysis or {}), "change": None}
+    with session_scope() as session:
+        build_site(session, tmp_path / "site")
+    page = _provision(tmp_path / "site", "nimbus-ai").read_text()
+    assert (
+        '<strong class="change-kind">Modified</strong> clause, as recorded in our archive.' in page
+    )
+    assert str(escape(MIDDLE_TEXT)) in page  # "before" from the archived clause
+    assert '<ins><span class="sr-only">added: </span>&lt;script&gt;' in page
+    html5lib.HTMLParser(strict=True).parse(page)
