@@ -255,12 +255,13 @@ class NumpyMiniLM:
     def _ln(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
         mu = x.mean(-1, keepdims=True)
         var = ((x - mu) ** 2).mean(-1, keepdims=True)
-        return (x - mu) / np.sqrt(var + 1e-12) * g + b
+        out: np.ndarray = (x - mu) / np.sqrt(var + 1e-12) * g + b
+        return out
 
     def _forward(self, texts: list[str]) -> np.ndarray:
-        from math import erf, sqrt
+        from math import sqrt
 
-        gelu_erf = np.vectorize(erf)
+        from scipy.special import erf as gelu_erf
         enc = self.tok.encode_batch(texts)
         ids = np.array([e.ids for e in enc])
         mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
