@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from clauses.canonical import canonical, is_date_line
@@ -41,24 +41,50 @@ class _Pair:
     similarity: float
 
 
+_SECTIONS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _section(clause: ClauseSeg) -> tuple[str, ...]:
-    return tuple(canonical(heading) for heading in clause.path)
+    """Canonical heading trail (renumbering and emphasis ignored)."""
+    trail = tuple(clause.path)
+    section = _SECTIONS.get(trail)
+    if section is None:
+        if len(_SECTIONS) > 1 << 16:
+            _SECTIONS.clear()
+        section = _SECTIONS[trail] = tuple(canonical(heading) for heading in trail)
+    return section
 
 
 def _exact_pairs(
-    old_keys: list[str], new_keys: list[str], old_skip: list[bool], new_skip: list[bool]
+    old_items: list[tuple[int, str]],
+    new_items: list[tuple[int, str]],
+    sizes: tuple[int, int],
 ) -> dict[int, int]:
-    buckets: dict[str, deque[int]] = defaultdict(deque)
-    for i, key in enumerate(old_keys):
-        if not old_skip[i]:
-            buckets[key].append(i)
+    """new index -> old index for equal keys. Repeated keys pair in order when both versions
+    have as many; otherwise each new one takes the free old one nearest in relative place."""
+    old_by_key: dict[str, list[int]] = defaultdict(list)
+    new_by_key: dict[str, list[int]] = defaultdict(list)
+    for i, key in old_items:
+        old_by_key[key].append(i)
+    for j, key in new_items:
+        new_by_key[key].append(j)
+    n_old, n_new = max(sizes[0], 1), max(sizes[1], 1)
     pairs: dict[int, int] = {}
-    for j, key in enumerate(new_keys):
-        if new_skip[j]:
+    for key, news in new_by_key.items():
+        olds = old_by_key.get(key)
+        if not olds:
             continue
-        bucket = buckets.get(key)
-        if bucket:
-            pairs[j] = bucket.popleft()
+        if len(olds) == len(news):
+            pairs.update(zip(news, olds, strict=True))
+            continue
+        free = list(olds)
+        for j in news:
+            if not free:
+                break
+            place = j / n_new
+            best = min(free, key=lambda i: abs(i / n_old - place))
+            free.remove(best)
+            pairs[j] = best
     return pairs
 
 
@@ -83,10 +109,11 @@ def _match_score(a: list[str], b: list[str], threshold: float) -> float | None:
 
 
 def _similar_pairs(
-    old_keys: list[str],
-    new_keys: list[str],
+    old_keys: dict[int, str],
+    new_keys: dict[int, str],
     left_old: list[int],
     left_new: list[int],
+    sizes: tuple[int, int],
     threshold: float,
 ) -> list[_Pair]:
     if not left_old or not left_new:
@@ -96,7 +123,7 @@ def _similar_pairs(
     for i in left_old:
         for word in set(old_words[i]):
             postings[word].append(i)
-    n_old, n_new = len(old_keys) or 1, len(new_keys) or 1
+    n_old, n_new = max(sizes[0], 1), max(sizes[1], 1)
     edges: list[tuple[float, float, int, int]] = []
     for j in left_new:
         words = new_keys[j].split()
@@ -205,27 +232,28 @@ def align(
     old: list[ClauseSeg], new: list[ClauseSeg], *, threshold: float = DEFAULT_THRESHOLD
 ) -> Alignment:
     """Align two versions' clauses (see the module docstring for the method)."""
-    old_keys = [canonical(clause.text) for clause in old]
-    new_keys = [canonical(clause.text) for clause in new]
-    old_dates = [is_date_line(clause.text) for clause in old]
-    new_dates = [is_date_line(clause.text) for clause in new]
-
-    by_new = _exact_pairs(old_keys, new_keys, old_dates, new_dates)
-    pairs = [_Pair(i, j, exact=True, similarity=1.0) for j, i in by_new.items()]
-    taken_old = set(by_new.values())
-    left_old = [i for i in range(len(old)) if i not in taken_old and not old_dates[i]]
-    left_new = [j for j in range(len(new)) if j not in by_new and not new_dates[j]]
-    pairs.extend(_similar_pairs(old_keys, new_keys, left_old, left_new, threshold))
-    pairs.sort(key=lambda pair: pair.old)
-
-    # date lines: matched in order, never reported
-    date_pairs = list(
-        zip(
-            [i for i, is_date in enumerate(old_dates) if is_date],
-            [j for j, is_date in enumerate(new_dates) if is_date],
-            strict=False,
-        )
+    # 1. equal canonical texts, repeats in order ("Last updated" lines aside)
+    old_keys = {i: canonical(clause.text) for i, clause in enumerate(old)}
+    new_keys = {j: canonical(clause.text) for j, clause in enumerate(new)}
+    old_dates = [i for i, clause in enumerate(old) if is_date_line(clause.text)]
+    new_dates = [j for j, clause in enumerate(new) if is_date_line(clause.text)]
+    skip_old, skip_new = set(old_dates), set(new_dates)
+    exact = _exact_pairs(
+        [(i, key) for i, key in old_keys.items() if i not in skip_old],
+        [(j, key) for j, key in new_keys.items() if j not in skip_new],
+        (len(old), len(new)),
     )
+    pairs = [_Pair(i, j, exact=True, similarity=1.0) for j, i in exact.items()]
+    taken = set(exact.values())
+    left_old = [i for i in range(len(old)) if i not in taken and i not in skip_old]
+    left_new = [j for j in range(len(new)) if j not in exact and j not in skip_new]
+    # 2. similar clauses among what is left
+    pairs.extend(
+        _similar_pairs(old_keys, new_keys, left_old, left_new, (len(old), len(new)), threshold)
+    )
+    pairs.sort(key=lambda pair: pair.old)
+    # 3. date lines: matched in order, never reported
+    date_pairs = list(zip(old_dates, new_dates, strict=False))
 
     kept_in_order = _in_order(pairs)
     sections = _section_map(old, new, pairs)

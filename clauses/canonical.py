@@ -38,28 +38,28 @@ def _char_class(table: dict[int, str | None]) -> re.Pattern[str]:
 
 
 _ZERO_WIDTH_RE = _char_class(_ZERO_WIDTH)
-_SPACES_RE = _char_class(_SPACES)
 _CHARMAP_RE = _char_class(_CHARMAP)
 
 # Markdown inline syntax that carries no words.
-_IMAGE = re.compile(r"!\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\s*\)")
-_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\s*\)")
-_REF_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])+)\]\[[^\]]*\]")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\((?:[^()\s]++|\([^()]*\))*+(?:\s+\"[^\"]*\")?\s*\)")
+_LINK = re.compile(
+    r"\[((?:[^\[\]]++|\[[^\]]*\])*+)\]\((?:[^()\s]++|\([^()]*\))*+(?:\s+\"[^\"]*\")?\s*\)"
+)
+_REF_LINK = re.compile(r"\[((?:[^\[\]]++|\[[^\]]*\])++)\]\[[^\]]*\]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto|ftp):[^<>\s]+)>", re.IGNORECASE)
 _HTML_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_EMPHASIS = re.compile(r"(?:\*+|(?<![0-9A-Za-z])_+|_+(?![0-9A-Za-z]))")
+_UNDERSCORES = re.compile(r"_+")
 _DOUBLE_DASH = re.compile(r"-{2,}")
-_WS = re.compile(r"\s+")
 # A leading enumerator: "1.", "1.2.3", "(a)", "iv)", "A.", "Section 4.", "§ 3" ...
 _ENUMERATOR = re.compile(
-    r"^(?:(?:section|article|clause|part|chapter|§)\s*)?"
+    r"(?:(?:section|article|clause|part|chapter|§)\s*)?"
     r"(?:\(?(?:\d+(?:\.\d+)*|[a-z]|[ivxlcdm]+)[.)]|\d+(?:\.\d+)+)"
     r"(?:\s*[-:]\s*|\s+)",
     re.IGNORECASE,
 )
-_BULLET = re.compile(r"^[\u2022\u2023\u25e6\u2043\u2219\u00b7\u25aa\u25cf\u25cb>\-+*]+\s*")
+_BULLET = re.compile(r"[\u2022\u2023\u25e6\u2043\u2219\u00b7\u25aa\u25cf\u25cb>\-+*]+\s*")
 _WORD = re.compile(r"\w+(?:['.,]\w+)*|[^\w\s]")
 
 _MONTHS = (
@@ -88,17 +88,25 @@ def _translate(text: str, pattern: re.Pattern[str], table: dict[int, str | None]
     return pattern.sub(lambda m: table[ord(m.group())] or "", text)
 
 
+def _underscore(match: re.Match[str]) -> str:
+    # "_" is emphasis unless it joins two word characters (user_id)
+    text, start, end = match.string, match.start(), match.end()
+    inside = start > 0 and end < len(text) and text[start - 1].isalnum() and text[end].isalnum()
+    return match.group() if inside else ""
+
+
 def plain(text: str) -> str:
     """``text`` without Markdown syntax that carries no words, white space collapsed.
 
     Quote and dash styles are kept (see :func:`canonical` for the comparison form)."""
-    text = _translate(text, _ZERO_WIDTH_RE, _ZERO_WIDTH)
     if "<" in text:
         text = _HTML_BREAK.sub(" ", text)
         text = _AUTOLINK.sub(r"\1", text)
         text = _HTML_TAG.sub("", text)
-    if "*" in text or "_" in text:
-        text = _EMPHASIS.sub("", text)
+    if "*" in text:
+        text = text.replace("*", "")
+    if "_" in text:
+        text = _UNDERSCORES.sub(_underscore, text)
     if "[" in text:
         text = _IMAGE.sub(r"\1", text)
         text = _LINK.sub(r"\1", text)
@@ -107,7 +115,10 @@ def plain(text: str) -> str:
         text = _ESCAPE.sub(r"\1", text)
     if "&" in text:
         text = html.unescape(text)
-    return _WS.sub(" ", _translate(text, _SPACES_RE, _SPACES)).strip()
+    if not text.isascii() and any(ch in text for ch in _ZERO_WIDTH_CHARS):
+        text = _ZERO_WIDTH_RE.sub("", text)
+    # str.split() splits on every Unicode space (NBSP, thin spaces ...) and line break
+    return " ".join(text.split())
 
 
 def normalise_chars(text: str) -> str:
@@ -118,16 +129,20 @@ def normalise_chars(text: str) -> str:
 
 def strip_enumerator(text: str) -> str:
     """Drop a leading list number/letter or bullet character (renumbering is not a change)."""
-    stripped = _BULLET.sub("", text)
-    stripped = _ENUMERATOR.sub("", stripped, count=1)
+    stripped = text
+    bullet = _BULLET.match(stripped)
+    if bullet:
+        stripped = stripped[bullet.end() :]
+    enumerator = _ENUMERATOR.match(stripped)
+    if enumerator:
+        stripped = stripped[enumerator.end() :]
     return stripped if stripped.strip() else text
 
 
 @lru_cache(maxsize=1 << 16)
 def canonical(text: str) -> str:
     """The comparison form of a clause or heading: equal forms mean a cosmetic difference."""
-    flat = _WS.sub(" ", normalise_chars(plain(text))).strip()
-    return strip_enumerator(flat).strip()
+    return strip_enumerator(normalise_chars(plain(text))).strip()
 
 
 def words(text: str) -> list[str]:

@@ -140,7 +140,7 @@ def segment(markdown: str, *, with_tokens: bool = True) -> list[ClauseSeg]:
     ids = assign_ids(texts)
     tokens = count_tokens_many(texts) if with_tokens else [0] * len(texts)
     return [
-        ClauseSeg.model_construct(
+        ClauseSeg(
             id=ids[i],
             path=entry.path,
             text=text,
