@@ -25,7 +25,7 @@ from prompts import RenderedPrompt, load_prompt
 from schemas.analysis import ProvisionAnalysis
 
 SCHEMA_NAME = "provision_analysis"
-MAX_TOKENS = 1400
+MAX_TOKENS = 2000  # above the sum of the answer bounds (~1,400 tokens), so JSON is never cut
 CONTENT_KEEP = 20_000  # characters of each raw answer kept in the attempt record
 ECHO_KEEP = 8_000  # characters of a rejected answer echoed back in a re-ask
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
