@@ -18,7 +18,7 @@ def send_same_day_alerts(session: Session) -> DeliveryReport:
     """Alert every ``alert`` subscriber about each matching analysis approved since they
     subscribed. Already-sent alerts are skipped; failed ones are retried."""
     report = DeliveryReport()
-    catalog = load_catalog(session)
+    catalog = load_catalog(session, with_changes=False)
     published = {a.draft_id for a in catalog.analyses}
     cancel_open(
         session,

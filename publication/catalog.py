@@ -117,6 +117,9 @@ class Catalog:
     documents: list[PublishedDocument]
     analyses: list[PublishedAnalysis]  # newest approval first
     problems: list[str] = field(default_factory=list)  # approved drafts that could not be shown
+    _documents_by_key: dict[tuple[str, str], PublishedDocument] = field(
+        default_factory=dict, repr=False
+    )
 
     def by_id(self) -> dict[str, PublishedAnalysis]:
         return {a.id: a for a in self.analyses}
@@ -126,10 +129,9 @@ class Catalog:
         return sorted(names)
 
     def document(self, platform: str, doc_type: str) -> PublishedDocument | None:
-        for doc in self.documents:
-            if doc.platform == platform and doc.doc_type == doc_type:
-                return doc
-        return None
+        if not self._documents_by_key:
+            self._documents_by_key = {(d.platform, d.doc_type): d for d in self.documents}
+        return self._documents_by_key.get((platform, doc_type))
 
 
 def platform_page(platform: str) -> str:
@@ -156,7 +158,9 @@ def _approved_drafts(session: Session) -> list[Draft]:
     return list(session.scalars(stmt))
 
 
-def _documents(session: Session) -> dict[tuple[str, str], PublishedDocument]:
+def _documents(
+    session: Session, with_changes: bool = True
+) -> dict[tuple[str, str], PublishedDocument]:
     docs: dict[tuple[str, str], PublishedDocument] = {}
     id_to_key: dict[int, tuple[str, str]] = {}
     for doc in session.scalars(select(Document).order_by(Document.platform, Document.doc_type)):
@@ -184,6 +188,16 @@ def _documents(session: Session) -> dict[tuple[str, str], PublishedDocument]:
         tv = TimelineVersion(version_id=version_id, version_date=_utc(version_date))
         versions[version_id] = tv
         docs[doc_key].versions.append(tv)
+    if with_changes:
+        _add_changes(session, versions)
+    for published in docs.values():
+        if published.versions:
+            published.first_seen = published.versions[0].version_date
+            published.change_count = len(published.versions) - 1
+    return docs
+
+
+def _add_changes(session: Session, versions: dict[int, TimelineVersion]) -> None:
     old, new = aliased(Clause), aliased(Clause)
     changes = session.execute(
         select(Change, old.text, old.path, new.text, new.path)
@@ -206,11 +220,6 @@ def _documents(session: Session) -> dict[tuple[str, str], PublishedDocument]:
                 word_diff=_word_diff(change.detail),
             )
         )
-    for published in docs.values():
-        if published.versions:
-            published.first_seen = published.versions[0].version_date
-            published.change_count = len(published.versions) - 1
-    return docs
 
 
 def _word_diff(detail: object) -> list[WordOp] | None:
@@ -273,9 +282,10 @@ def _analysis(draft: Draft) -> ProvisionAnalysis:
     return ProvisionAnalysis.model_validate(draft.analysis)
 
 
-def load_catalog(session: Session) -> Catalog:
-    """Read every approved analysis and every document timeline."""
-    docs = _documents(session)
+def load_catalog(session: Session, with_changes: bool = True) -> Catalog:
+    """Read every approved analysis and every document timeline (``with_changes=False``
+    leaves out the clause changes, which alerts and digests do not need)."""
+    docs = _documents(session, with_changes)
     drafts = _approved_drafts(session)
     dates = _source_dates(session, drafts)
     problems: list[str] = []

@@ -74,7 +74,7 @@ def send_weekly_digest(session: Session, now: datetime | None = None) -> Deliver
     """Send each ``digest`` subscriber the digest of the last complete week (and retry
     earlier weeks' digests that failed)."""
     report = DeliveryReport()
-    catalog = load_catalog(session)
+    catalog = load_catalog(session, with_changes=False)
     current = week_window(now or datetime.now(UTC))
     published = {a.draft_id for a in catalog.analyses}
     cancel_open(
