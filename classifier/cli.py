@@ -28,8 +28,12 @@ def register(app: typer.Typer) -> None:
         ] = False,
         folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
         c: Annotated[float, typer.Option("--c", min=0.001, help="SVM regularisation C")] = 0.5,
-        tune_thresholds: Annotated[
-            bool, typer.Option(help="tune each label's threshold by inner CV (else 0)")
+        tune_all: Annotated[
+            bool,
+            typer.Option(
+                help="also tune the thresholds of the labels your data annotates "
+                "(default: only labels learnt from examples/drafts are tuned)"
+            ),
         ] = False,
     ) -> None:
         """Train the workspace model (kept in <home>/models/classifier/trained.joblib)."""
@@ -38,11 +42,11 @@ def register(app: typer.Typer) -> None:
 
         from classifier import store
         from classifier.model import TrainParams
-        from classifier.train import cross_validate, gather, train
+        from classifier.train import cross_validate, effective_params, gather, train
 
         console = Console()
-        params = TrainParams(c=c, tune_thresholds=tune_thresholds)
         gathered = gather(data, drafts=drafts)
+        params = effective_params(gathered, TrainParams(c=c), tune_all)
         console.print(
             f"training data: {len(gathered.user)} sentences from "
             f"{len(set(gathered.user.groups))} documents + {len(gathered.extra)} examples/drafts"

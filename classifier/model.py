@@ -35,6 +35,7 @@ class TrainParams:
     embeddings: bool = False
     embedding_weight: float = 1.0
     tune_thresholds: bool = False  # per-label cut by inner CV (else the SVM's 0)
+    fixed_labels: tuple[str, ...] = ()  # labels that keep the cut 0 even when tuning
     threshold_folds: int = 5
     min_threshold: float = -0.5
     max_threshold: float = 0.75
@@ -152,6 +153,8 @@ class ClauseClassifier:
         if tune_thresholds:
             oof = self._out_of_fold(data, y, m)
             for k, lab in enumerate(self.labels):
+                if lab in self.params.fixed_labels:
+                    continue
                 rows = (m[:, k] == 1) & ~np.isnan(oof[:, k])
                 if rows.sum() and y[rows, k].sum():
                     self.thresholds[lab] = best_threshold(

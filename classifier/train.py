@@ -4,7 +4,7 @@ categories editors approved on drafts."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from classifier.cv import cross_val_predict
@@ -48,6 +48,18 @@ def gather(data_dir: Path | None, *, drafts: bool = True, examples: bool = True)
     if len(user) + len(extra) == 0:
         raise InputError("no training data")
     return TrainingData(user, defer_to(user, extra))
+
+
+def effective_params(data: TrainingData, params: TrainParams | None, tune_all: bool) -> TrainParams:
+    """Thresholds: labels learnt only from examples/drafts (few, unrealistically balanced
+    rows) get a cut tuned by inner CV; labels the user's data annotates keep the SVM's 0
+    unless ``tune_all``."""
+    owned = tuple(sorted(frozenset().union(*data.user.annotated))) if len(data.user) else ()
+    return replace(
+        params or TrainParams(),
+        tune_thresholds=True,
+        fixed_labels=() if tune_all else owned,
+    )
 
 
 def train(data: TrainingData, params: TrainParams | None = None) -> ClauseClassifier:
