@@ -66,6 +66,8 @@ def register(app: typer.Typer) -> None:
             )
         with console.status("training"):
             model = train(gathered, params)
+        if data is not None:
+            model.meta["user_data"] = str(data.resolve())
         path = store.save(model, store.trained_path())
         console.print(f"model saved: {path} ({len(model.labels)} labels)")
 

@@ -78,6 +78,13 @@ def test_train_cli_keeps_model_in_workspace(workspace: Path, tmp_path: Path) -> 
     assert "unilateral-change" in result.output
     info = CliRunner().invoke(app, ["classifier", "info"])
     assert "trained" in info.output
+    # scoring the trained model on its own training data is flagged as in-sample
+    from evals.registry import RunOptions
+    from evals.runner import run_suite
+
+    report = run_suite("clause-classification", RunOptions(data=data))
+    assert report.meta["model"] == "trained"
+    assert "in-sample" in str(report.meta["note"])
 
 
 def test_cross_validation_predicts_every_row_out_of_fold(tmp_path: Path) -> None:

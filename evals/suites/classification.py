@@ -95,13 +95,22 @@ def run_unfair_tos(root: Path, options: RunOptions, predictor: _Predictor) -> Ev
                 )
             )
     metrics = {f"unfair_tos.{k}": v for k, v in scores.items()}
+    meta: dict[str, object] = {"unfair_tos_data": str(root), "documents": len(set(data.groups))}
+    if predictor.name == "trained" and not predictor.backend:
+        from classifier import store
+
+        if store.current_model().meta.get("user_data") == str(root.resolve()):
+            meta["note"] = (
+                "in-sample: the trained model learnt from this data; "
+                "use --set model=cv for cross-validated figures"
+            )
     metrics["unfair_tos.sentences"] = float(n)
     metrics["unfair_tos.ms_per_sentence"] = 1000 * elapsed / max(n, 1)
     return EvalReport(
         suite="clause-classification",
         metrics=metrics,
         cases=cases,
-        meta={"unfair_tos_data": str(root), "documents": len(set(data.groups))},
+        meta=meta,
     )
 
 
