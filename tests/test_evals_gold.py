@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,17 +15,18 @@ from evals.gold import GOLD_DIR, load_jsonl
 from schemas.evals import AnalysisCase, ChangeDetectionCase, RetrievalCase
 from schemas.taxonomy import CATEGORIES
 
-GOOD = {
+EXPECTED: dict[str, Any] = {
+    "categories": ["data-retention"],
+    "regulations": ["gdpr:5"],
+    "exposure": "Low",
+    "jurisdictions": ["EU/EEA"],
+}
+GOOD: dict[str, Any] = {
     "id": "x-1",
     "platform": "exampleco",
     "document_type": "privacy_policy",
     "clause": "We keep your chats for 30 days.",
-    "expected": {
-        "categories": ["data-retention"],
-        "regulations": ["gdpr:5"],
-        "exposure": "Low",
-        "jurisdictions": ["EU/EEA"],
-    },
+    "expected": EXPECTED,
 }
 
 
@@ -46,12 +48,12 @@ def test_valid_file_loads(tmp_path: Path) -> None:
     ("row", "message"),
     [
         ("{not json", "invalid JSON"),
-        ({**GOOD, "expected": {**GOOD["expected"], "exposure": "Severe"}}, "expected.exposure"),
+        ({**GOOD, "expected": {**EXPECTED, "exposure": "Severe"}}, "expected.exposure"),
         (
-            {**GOOD, "expected": {**GOOD["expected"], "categories": ["weather"]}},
+            {**GOOD, "expected": {**EXPECTED, "categories": ["weather"]}},
             "expected.categories.0",
         ),
-        ({**GOOD, "expected": {**GOOD["expected"], "jurisdictions": ["Mars"]}}, "Mars"),
+        ({**GOOD, "expected": {**EXPECTED, "jurisdictions": ["Mars"]}}, "Mars"),
         ({**GOOD, "clause": "   "}, "clause"),
         ({**GOOD, "surprise": 1}, "surprise"),
     ],
@@ -74,7 +76,7 @@ def test_duplicate_ids_and_empty_files_are_errors(tmp_path: Path) -> None:
 
 
 def test_unknown_provision_ids_are_reported_with_line(tmp_path: Path) -> None:
-    bad = {**GOOD, "id": "x-2", "expected": {**GOOD["expected"], "regulations": ["gdpr:999"]}}
+    bad = {**GOOD, "id": "x-2", "expected": {**EXPECTED, "regulations": ["gdpr:999"]}}
     path = _write(tmp_path, [GOOD, bad])
     cases = load_jsonl(path, AnalysisCase)
     with pytest.raises(InputError, match=r"gold\.jsonl:2: case 'x-2'.*gdpr:999"):
