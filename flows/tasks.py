@@ -143,16 +143,20 @@ def draft(change_id: int, content_key: str, backend: str | None, database: str) 
     from llm.factory import get_llm
 
     started = time.monotonic()
-    with llm_slots(), session_scope() as session:
-        row = draft_change(session, change_id, llm=get_llm(backend))
-        result = DraftResult(
-            change_id=change_id,
-            draft_id=row.id,
-            status=row.status,
-            tokens_in=row.tokens_in,
-            tokens_out=row.tokens_out,
-            seconds=round(time.monotonic() - started, 3),
-        )
+    llm = get_llm(backend)  # the local server is shared by the process and outlives close()
+    try:
+        with llm_slots(), session_scope() as session:
+            row = draft_change(session, change_id, llm=llm)
+            result = DraftResult(
+                change_id=change_id,
+                draft_id=row.id,
+                status=row.status,
+                tokens_in=row.tokens_in,
+                tokens_out=row.tokens_out,
+                seconds=round(time.monotonic() - started, 3),
+            )
+    finally:
+        llm.close()
     report("draft analyses", advance=1, note=f"change {change_id}: {result.status}")
     return result
 
@@ -170,7 +174,11 @@ def redrafts(backend: str | None) -> int:
     from drafting.service import process_redrafts
     from llm.factory import get_llm
 
-    with llm_slots(), session_scope() as session:
-        done = process_redrafts(session, llm=get_llm(backend))
+    llm = get_llm(backend)
+    try:
+        with llm_slots(), session_scope() as session:
+            done = process_redrafts(session, llm=llm)
+    finally:
+        llm.close()
     report("redrafts", advance=1, total=1)
     return len(done)
