@@ -179,7 +179,12 @@ def build_answer_schema(
             }
         )
         max_cmp = 0
-    props["comparisons"] = {"type": "array", "items": item, "maxItems": max_cmp}
+    props["comparisons"] = {
+        "type": "array",
+        "items": item,
+        "minItems": 1 if comparables else 0,
+        "maxItems": max_cmp,
+    }
     reg_item = _obj(
         {
             "provision_id": (
@@ -193,6 +198,7 @@ def build_answer_schema(
     props["regulatory_landscape"] = {
         "type": "array",
         "items": reg_item,
+        "minItems": 1 if regulation_ids else 0,
         "maxItems": min(MAX_REGULATIONS, len(regulation_ids)),
     }
     props["exposure"] = _obj(

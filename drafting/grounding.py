@@ -70,6 +70,17 @@ def check_answer(answer: ModelAnswer, view: PromptView) -> list[str]:
                 f"{where}: provision {c.clause_id} has no sentence {c.sentence}; "
                 f"choose between 1 and {shown}"
             )
+    if view.comparable_sentences and not answer.comparisons:
+        errors.append(
+            "comparisons: compare with at least one provision from COMPARABLE PROVISIONS "
+            "(the one closest in topic)"
+        )
+    if view.regulation_ids and not answer.regulatory_landscape:
+        errors.append(
+            "regulatory_landscape: cite at least one id from REGULATION CANDIDATES "
+            "(the one the clause engages most)"
+        )
+    errors.extend(_repetitions(answer))
     cited: set[str] = set()
     for i, r in enumerate(answer.regulatory_landscape):
         where = f"regulatory_landscape[{i}]"
@@ -82,6 +93,46 @@ def check_answer(answer: ModelAnswer, view: PromptView) -> list[str]:
             errors.append(f"{where}: {r.provision_id} is cited twice; cite it once")
         cited.add(r.provision_id)
     return errors
+
+
+_DISTINCT_FIELDS = (
+    "summary",
+    "key_point",
+    "interpretive_note",
+    "what_this_means",
+    "change_summary",
+    "contract_vendor_implications",
+)
+
+
+def _repetitions(answer: ModelAnswer) -> list[str]:
+    """Fields that merely repeat another field (small models copy one sentence around)."""
+    seen: dict[str, str] = {}
+    errors = []
+    for name in _DISTINCT_FIELDS:
+        value = getattr(answer, name)
+        if not value:
+            continue
+        key = normalize_ws(value).lower().rstrip(".")
+        for other, other_key in seen.items():
+            if key == other_key or (len(key) > 40 and (key in other_key or other_key in key)):
+                errors.append(
+                    f"{name}: repeats {other}; write what this field asks for "
+                    f"({_FIELD_HINTS[name]})"
+                )
+                break
+        seen[name] = key
+    return errors
+
+
+_FIELD_HINTS = {
+    "summary": "what the clause says, in plain language",
+    "key_point": "why it matters",
+    "interpretive_note": "what cannot be concluded from the clause, and why",
+    "what_this_means": "the practical meaning for a user or organisation",
+    "change_summary": "one line on what the change does",
+    "contract_vendor_implications": "what procurement and legal teams should review",
+}
 
 
 @dataclass(frozen=True)

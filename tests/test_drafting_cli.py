@@ -7,6 +7,7 @@ store has not been indexed), so the command must work with no comparables.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from clauses.segment import segment
 from clausewatch.cli import app
 from clausewatch.errors import InputError
 from llm import fake
+from llm.base import LLMRequest
 from schemas.analysis import ProvisionAnalysis
 
 OLD = """# Example Privacy Policy
@@ -34,17 +36,28 @@ NEW = OLD.replace("30 days", "90 days, unless you delete it sooner")
 runner = CliRunner()
 
 
-def _answer(with_change: bool) -> dict[str, object]:
-    data = {
-        **VALID,
-        "categories": ["data-retention"],
-        "excerpt_sentences": [1],
-        "comparisons": [],
-        "regulatory_landscape": [],
-    }
-    if with_change:
-        data["change_summary"] = "Chat history is now kept for 90 days instead of 30."
-    return data
+def _answer(with_change: bool) -> Callable[[LLMRequest], dict[str, object]]:
+    """A responder citing the first regulation candidate the per-call schema offers."""
+
+    def respond(request: LLMRequest) -> dict[str, object]:
+        props = request.json_schema["properties"]
+        reg = props["regulatory_landscape"]["items"]["properties"]["provision_id"]
+        data: dict[str, object] = {
+            **VALID,
+            "categories": ["data-retention"],
+            "excerpt_sentences": [1],
+            "comparisons": [],
+            "regulatory_landscape": [
+                {"provision_id": reg["enum"][0], "relevance": "Storage limitation."}
+            ]
+            if "enum" in reg
+            else [],
+        }
+        if with_change:
+            data["change_summary"] = "Chat history is now kept for 90 days instead of 30."
+        return data
+
+    return respond
 
 
 @pytest.fixture
@@ -73,7 +86,7 @@ def _invoke(new: Path, clause_id: str, *extra: str) -> object:
 
 def test_analyze_json_with_previous(workspace: Path, docs: tuple[Path, Path, str]) -> None:
     old, new, clause_id = docs
-    with fake.scripted([_answer(with_change=True)]) as llm:
+    with fake.scripted(responder=_answer(with_change=True)) as llm:
         result = _invoke(new, clause_id, "--previous", str(old), "--json")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     data = json.loads(result.stdout)  # type: ignore[attr-defined]
@@ -82,6 +95,7 @@ def test_analyze_json_with_previous(workspace: Path, docs: tuple[Path, Path, str
     assert analysis.change is not None and analysis.change.kind == "modified"
     assert analysis.change.before == "We keep your chat history for 30 days."
     assert analysis.comparisons == []
+    assert len(analysis.regulatory_landscape) == 1
     assert analysis.provenance is not None and analysis.provenance.retrieval_notes
     assert "<<<BEGIN DATA>>>" in llm.requests[0].messages[1]["content"]
 
@@ -90,7 +104,7 @@ def test_analyze_readable_without_previous(
     workspace: Path, docs: tuple[Path, Path, str], no_retrieval: None
 ) -> None:
     _, new, clause_id = docs
-    with fake.scripted([_answer(with_change=False)]):
+    with fake.scripted(responder=_answer(with_change=False)):
         result = _invoke(new, clause_id)
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     out = result.stdout  # type: ignore[attr-defined]

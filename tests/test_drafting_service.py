@@ -154,7 +154,7 @@ def test_removed_clause_is_analysed_from_the_old_text(
 ) -> None:
     with session_scope() as s:
         ids = _seed(s)
-        a = with_change(excerpt_sentences=[1], comparisons=[])
+        a = with_change(excerpt_sentences=[1])
         draft = draft_change(s, ids["removed"], llm=FakeLLM([a]))
         assert draft.analysis is not None
         assert draft.analysis["excerpt"].startswith("We keep account data")
@@ -215,7 +215,7 @@ def test_approved_analyses_become_examples(
         approved.status = "approved"
         approved.decided_at = datetime(2026, 2, 1)
         s.commit()
-        llm = FakeLLM([with_change(excerpt_sentences=[1], comparisons=[])])
+        llm = FakeLLM([with_change(excerpt_sentences=[1])])
         draft = draft_change(s, ids["added"], llm=llm)
         user = llm.requests[0].messages[1]["content"]
         assert "EXAMPLES OF APPROVED ANALYSES" in user
