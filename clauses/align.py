@@ -20,6 +20,8 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from rapidfuzz.distance import Indel
+
 from clauses.canonical import canonical, is_date_line
 from clauses.worddiff import similarity, word_diff
 from schemas.clauses import Alignment, ClauseChange, ClauseRef, ClauseSeg
@@ -31,6 +33,7 @@ _CANDIDATES = 8
 _MAX_POSTINGS = 64
 _CONTAINED = 0.85
 _CONTAINED_MIN_WORDS = 8
+_CONTAINED_FLOOR = 0.35  # below this, "contained" is mostly common words in common
 
 
 @dataclass(frozen=True)
@@ -56,42 +59,51 @@ def _section(clause: ClauseSeg) -> tuple[str, ...]:
 
 
 def _exact_pairs(
-    old_items: list[tuple[int, str]],
-    new_items: list[tuple[int, str]],
-    sizes: tuple[int, int],
+    old_items: list[tuple[int, str]], new_items: list[tuple[int, str]]
 ) -> dict[int, int]:
-    """new index -> old index for equal keys. Repeated keys pair in order when both versions
-    have as many; otherwise each new one takes the free old one nearest in relative place."""
+    """new index -> old index for equal keys.
+
+    Keys seen once on each side pair directly. Clauses whose key repeats are paired along a
+    longest common subsequence of the repeated keys (fewest moves), then in order."""
     old_by_key: dict[str, list[int]] = defaultdict(list)
     new_by_key: dict[str, list[int]] = defaultdict(list)
     for i, key in old_items:
         old_by_key[key].append(i)
     for j, key in new_items:
         new_by_key[key].append(j)
-    n_old, n_new = max(sizes[0], 1), max(sizes[1], 1)
     pairs: dict[int, int] = {}
+    repeated: set[str] = set()
     for key, news in new_by_key.items():
         olds = old_by_key.get(key)
         if not olds:
             continue
-        if len(olds) == len(news):
-            pairs.update(zip(news, olds, strict=True))
-            continue
-        free = list(olds)
-        for j in news:
-            if not free:
-                break
-            place = j / n_new
-            best = min(free, key=lambda i: abs(i / n_old - place))
-            free.remove(best)
-            pairs[j] = best
+        if len(olds) == 1 and len(news) == 1:
+            pairs[news[0]] = olds[0]
+        else:
+            repeated.add(key)
+    if not repeated:
+        return pairs
+    rep_old = [(i, key) for i, key in old_items if key in repeated]
+    rep_new = [(j, key) for j, key in new_items if key in repeated]
+    used_old: set[int] = set()
+    for op in Indel.opcodes([k for _, k in rep_old], [k for _, k in rep_new]):
+        if op.tag == "equal":
+            for offset in range(op.src_end - op.src_start):
+                i = rep_old[op.src_start + offset][0]
+                pairs[rep_new[op.dest_start + offset][0]] = i
+                used_old.add(i)
+    for key in repeated:
+        free_old = [i for i in old_by_key[key] if i not in used_old]
+        free_new = [j for j in new_by_key[key] if j not in pairs]
+        pairs.update(zip(free_new, free_old, strict=False))
     return pairs
 
 
 def _match_score(a: list[str], b: list[str], threshold: float) -> float | None:
     """Similarity of two word lists when they are similar enough to be one clause modified:
     at least ``threshold`` similar, or one (of at least ``_CONTAINED_MIN_WORDS`` words) mostly
-    kept inside the other (a clause that grew or shrank by whole sentences)."""
+    kept inside the other (a clause that grew or shrank by whole sentences) while still at
+    least ``_CONTAINED_FLOOR`` similar."""
     shorter, total = min(len(a), len(b)), len(a) + len(b)
     if not shorter:
         return None
@@ -101,7 +113,7 @@ def _match_score(a: list[str], b: list[str], threshold: float) -> float | None:
     score = similarity(a, b)
     if score >= threshold:
         return score
-    if contained_possible:
+    if contained_possible and score >= _CONTAINED_FLOOR:
         common = score * total / 2  # words kept in order (Indel: 2 * LCS / total)
         if common >= _CONTAINED * shorter:
             return score
@@ -241,7 +253,6 @@ def align(
     exact = _exact_pairs(
         [(i, key) for i, key in old_keys.items() if i not in skip_old],
         [(j, key) for j, key in new_keys.items() if j not in skip_new],
-        (len(old), len(new)),
     )
     pairs = [_Pair(i, j, exact=True, similarity=1.0) for j, i in exact.items()]
     taken = set(exact.values())

@@ -244,7 +244,9 @@ def _removable(lines: list[str], site: _Site) -> bool:
     after_ok = not after.strip(_BLANK) or (
         _MARKER.match(after) is not None and _indent(after) <= _indent(line)
     )
-    return before_ok and after_ok
+    # nothing nested under it further down (it would be re-parented or become code)
+    following = next((x for x in lines[site.line + 1 :] if x.strip(_BLANK)), "")
+    return before_ok and after_ok and _indent(following) <= _indent(line)
 
 
 def remove(text: str, rng: random.Random, avoid: Iterable[str] = ()) -> EditResult:
