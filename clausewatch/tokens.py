@@ -111,8 +111,8 @@ def count_tokens(text: str) -> int:
 
 
 def count_tokens_many(texts: Sequence[str]) -> list[int]:
-    """:func:`count_tokens` for many texts at once (tiktoken encodes the batch in threads)."""
+    """:func:`count_tokens` for many texts (as fast as tiktoken's threaded batch here)."""
     if not texts:
         return []
-    encoded = _encoding(ENCODING_NAME).encode_ordinary_batch(list(texts))
-    return [len(tokens) for tokens in encoded]
+    encode = _encoding(ENCODING_NAME).encode_ordinary
+    return [len(encode(text)) if text else 0 for text in texts]
