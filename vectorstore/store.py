@@ -362,8 +362,13 @@ def mark_prepared(store: VectorStore, tag: str) -> None:
 def forget_clients() -> None:
     """Drop cached clients and prepared marks (tests point at new directories or servers)."""
     with _clients_lock:
+        had_clients = bool(_clients)
         _clients.clear()
         _prepared.clear()
+    if had_clients:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()  # release chromadb's per-path systems
 
 
 def retrying(fn: Callable[[], T], attempts: int = 3) -> T:
