@@ -26,7 +26,7 @@ from clauses.canonical import canonical, is_date_line
 from clauses.worddiff import similarity, word_diff
 from schemas.clauses import Alignment, ClauseChange, ClauseRef, ClauseSeg
 
-__all__ = ["DEFAULT_THRESHOLD", "Alignment", "align"]
+__all__ = ["DEFAULT_THRESHOLD", "Alignment", "align", "clear_caches"]
 
 DEFAULT_THRESHOLD = 0.5
 _CANDIDATES = 8
@@ -56,6 +56,12 @@ def _section(clause: ClauseSeg) -> tuple[str, ...]:
             _SECTIONS.clear()
         section = _SECTIONS[trail] = tuple(canonical(heading) for heading in trail)
     return section
+
+
+def clear_caches() -> None:
+    """Forget cached canonical forms and heading trails (benchmarks measure cold runs)."""
+    canonical.cache_clear()
+    _SECTIONS.clear()
 
 
 def _exact_pairs(
