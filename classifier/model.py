@@ -128,9 +128,11 @@ class ClauseClassifier:
         return x
 
     # -- training -------------------------------------------------------------------
-    def _fit_models(self, x: Any, y: Scores, m: Scores) -> None:
+    def _fit_models(self, x: Any, y: Scores, m: Scores, only: frozenset[str] | None = None) -> None:
         self._models = {}
         for k, label in enumerate(self.labels):
+            if only is not None and label not in only:
+                continue
             rows = m[:, k] == 1
             pos = int(y[rows, k].sum())
             if pos < MIN_POSITIVES or pos == int(rows.sum()):
@@ -178,13 +180,14 @@ class ClauseClassifier:
         groups = np.array(data.groups)
         n_folds = min(self.params.threshold_folds, len(set(data.groups)))
         oof = np.full(y.shape, np.nan)
-        if n_folds < 2:
+        tuned = frozenset(self.labels) - frozenset(self.params.fixed_labels)
+        if n_folds < 2 or not tuned:
             return oof
         for train_idx, test_idx in GroupKFold(n_splits=n_folds).split(data.texts, groups=groups):
             inner = ClauseClassifier(params=self.params, labels=self.labels)
             texts = [data.texts[i] for i in train_idx]
             x_train = inner._matrix(texts, fit=True)
-            inner._fit_models(x_train, y[train_idx], m[train_idx])
+            inner._fit_models(x_train, y[train_idx], m[train_idx], only=tuned)
             oof[test_idx] = inner.decision([data.texts[i] for i in test_idx])
         return oof
 
