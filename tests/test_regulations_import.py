@@ -136,3 +136,13 @@ def test_cli_import_and_search(texts: Path, workspace: Path) -> None:
     out = runner.invoke(app, ["regulations", "import", str(texts / "nope")])
     assert out.exit_code != 0
     forget_clients()
+
+
+def test_imported_full_texts_do_not_degrade_the_gold_scores(
+    texts: Path, store: VectorStore
+) -> None:
+    from vectorstore.evaluation import evaluate_regulation_queries
+
+    import_fulltexts(texts, store=store)
+    result = evaluate_regulation_queries(store=store)
+    assert result["recall"] >= 0.9
