@@ -32,6 +32,7 @@ _HEADING_NUMBER = re.compile(r"^(#{1,6}\s+)?(\*\*)?(\d+)(\\?\.)")
 _PROTECTED = re.compile(
     r"\]\((?:[^()]|\([^()]*\))*\)|<[^<>]*>|`[^`]*`|https?://\S+|\\.|&#?\w+;|\[[^\]]*\]\[[^\]]*\]|^\s*(?:[*+-]|\d+[.)])\s"
 )
+_PLAIN_WORD = re.compile(r"^[A-Za-z]+[.,;:]?$")
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
 _LINK_TARGET = re.compile(r"(?<!\\)\]\(((?:[^()\s]|\([^()\s]*\))+)")
 _WORD = re.compile(r"(?<![\w*_\\\[])([A-Za-z]{4,})(?![\w*_\]])")
@@ -153,10 +154,31 @@ def _replace_line(text: str, line: int, new_line: str | None) -> str:
 
 def modify(text: str, rng: random.Random, avoid: Iterable[str] = ()) -> EditResult:
     """Rewrite part of one clause (a phrase added and a word dropped): a modification."""
-    site = _pick(_sites(text, avoid), rng, "modify", 14)
+    sites = _sites(text, avoid)
+    rng.shuffle(sites)
+    for site in sites:
+        words = site.clause.text.split(" ")
+        if len(canonical(site.clause.text).split()) < 14:
+            continue
+        # a plain word outside any link or markup, in the second half of the clause
+        cuts = [
+            n
+            for n in range(len(words) // 2, len(words) - 2)
+            if _PLAIN_WORD.match(words[n]) and _balanced(" ".join(words[:n]))
+        ]
+        if cuts:
+            return _modify_at(text, site, words, rng.choice(cuts), rng)
+    raise NoCandidate("no clause of at least 14 words with a plain word to replace")
+
+
+def _balanced(prefix: str) -> bool:
+    return prefix.count("[") == prefix.count("]") and prefix.count("(") == prefix.count(")")
+
+
+def _modify_at(
+    text: str, site: _Site, words: list[str], cut: int, rng: random.Random
+) -> EditResult:
     old = site.clause.text
-    words = old.split(" ")
-    cut = rng.randrange(len(words) // 2, len(words) - 2)
     phrase = rng.choice(_MODIFY_PHRASES)
     kept = [*words[:cut], phrase, *words[cut + 1 :]]
     new = " ".join(kept)
@@ -238,8 +260,10 @@ def _removable(lines: list[str], site: _Site) -> bool:
     after = lines[site.line + 1] if site.line + 1 < len(lines) else ""
     if site.clause.kind != "list_item":
         return not after.strip(_BLANK)
+    # a sibling item before it: the list keeps its first item (a list starting at "2." cannot
+    # interrupt the paragraph above it)
     before_ok = not before.strip(_BLANK) or (
-        _MARKER.match(before) is not None and _indent(before) <= _indent(line)
+        _MARKER.match(before) is not None and _indent(before) == _indent(line)
     )
     after_ok = not after.strip(_BLANK) or (
         _MARKER.match(after) is not None and _indent(after) <= _indent(line)

@@ -92,10 +92,10 @@ def test_several_edits_plus_cosmetic_noise(path: str, seed: int) -> None:
     text, base = _load(path)
     rng = random.Random(seed)
     try:
-        result = edits.apply_edits(text, ["modify", "one_word", "add", "remove"], rng)
+        result = edits.apply_edits(text, ["modify", "one_word", "add", "remove", "move"], rng)
     except edits.NoCandidate:
         return
-    noisy = edits.perturb(result.text, rng, ["spaces", "quotes_dashes", "links", "dates"])
+    noisy = edits.perturb(result.text, rng)
     assert _found(base, noisy) == _expected(result)
 
 
