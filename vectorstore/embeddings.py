@@ -95,8 +95,8 @@ class MiniLMEmbedder:
     def __init__(
         self,
         *,
-        batch_size: int = 32,
-        threads: int | None = None,
+        batch_size: int = 16,  # measured on the 120 longest of 300 real clauses: peak RSS
+        threads: int | None = None,  # 795 MB at 32, 628 MB at 16, 568 MB at 8; speed equal
         model_path: Path | None = None,
         tokenizer_path: Path | None = None,
         cache_size: int = 4096,
