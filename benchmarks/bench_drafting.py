@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="write per-draft JSON here")
     args = parser.parse_args()
 
+    from clausewatch.errors import ClausewatchError
     from drafting.engine import draft_analysis
     from drafting.service import build_context
     from llm.factory import get_llm
@@ -106,7 +107,13 @@ def main() -> None:
             with session_scope() as session:
                 ctx = build_context(session, clause, change)  # type: ignore[arg-type]
             t_ctx = time.perf_counter() - t0
-            out = draft_analysis(ctx, llm)
+            try:
+                out = draft_analysis(ctx, llm)
+            except ClausewatchError as exc:  # transport failure: record it, go on
+                seconds = time.perf_counter() - t0
+                print(f"{platform:22} {doc_type:16} error after {seconds:.0f}s: {exc}", flush=True)
+                rows.append({"platform": platform, "error": str(exc), "seconds": seconds})
+                continue
             seconds = time.perf_counter() - t0
             first = out.attempts[0]
             row = {
@@ -149,6 +156,11 @@ def main() -> None:
         llm.close()
     if not rows:
         print("no drafts")
+        return
+    failed = [r for r in rows if "error" in r]
+    rows = [r for r in rows if "error" not in r]
+    print(f"\n{len(failed)} transport failures (not counted below)")
+    if not rows:
         return
     n = len(rows)
 
