@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Indel
 
 from clauses.canonical import canonical, is_date_line
+from clauses.canonical import words as words_of
 from clauses.worddiff import similarity, word_diff
 from schemas.clauses import Alignment, ClauseChange, ClauseRef, ClauseSeg
 
@@ -136,7 +137,7 @@ def _similar_pairs(
 ) -> list[_Pair]:
     if not left_old or not left_new:
         return []
-    old_words = {i: old_keys[i].split() for i in left_old}
+    old_words = {i: words_of(old_keys[i]) for i in left_old}
     postings: dict[str, list[int]] = defaultdict(list)
     for i in left_old:
         for word in set(old_words[i]):
@@ -144,7 +145,7 @@ def _similar_pairs(
     n_old, n_new = max(sizes[0], 1), max(sizes[1], 1)
     edges: list[tuple[float, float, int, int]] = []
     for j in left_new:
-        words = new_keys[j].split()
+        words = words_of(new_keys[j])
         shared: Counter[int] = Counter()
         for word in set(words):
             posting = postings.get(word)
@@ -272,8 +273,15 @@ def align(
     # 3. date lines: matched in order, never reported
     date_pairs = list(zip(old_dates, new_dates, strict=False))
 
-    kept_in_order = _in_order(pairs)
     sections = _section_map(old, new, pairs)
+    # clauses that changed section moved anyway; the order is judged among the others
+    changed_section = {
+        k
+        for k, pair in enumerate(pairs)
+        if _changed_section(sections, _section(old[pair.old]), _section(new[pair.new]))
+    }
+    staying = [k for k in range(len(pairs)) if k not in changed_section]
+    kept_in_order = {staying[k] for k in _in_order([pairs[k] for k in staying])}
 
     ids = [clause.id for clause in new]
     for pair in pairs:
@@ -293,7 +301,7 @@ def align(
     for k, pair in enumerate(pairs):
         new_of_old[pair.old] = pair.new
         o, n = old[pair.old], new[pair.new]
-        moved = k not in kept_in_order or _changed_section(sections, _section(o), _section(n))
+        moved = k not in kept_in_order
         if pair.exact and not moved:
             unchanged += 1
             continue

@@ -37,7 +37,9 @@ def print_clauses(clauses: list[ClauseSeg], console: Console | None = None) -> N
     console.print(Text(f"{len(clauses)} clauses, {sum(c.tokens for c in clauses)} tokens"))
 
 
-def _change_body(change: ClauseChange) -> Text:
+def _change_body(change: ClauseChange, *, markers: bool = False) -> Text:
+    """The clause text; a modification as a word diff, marked like ``git diff --word-diff``
+    ([-deleted-]{+inserted+}) when the output has no colours."""
     if change.kind == "modified" and change.word_diff is not None:
         body = Text()
         for op in change.word_diff:
@@ -46,9 +48,11 @@ def _change_body(change: ClauseChange) -> Text:
             if op.op == "equal":
                 body.append(op.text)
             elif op.op == "delete":
-                body.append(op.text, style="red strike")
+                body.append(f"[-{op.text}-]" if markers else op.text, style="red strike")
             else:
-                body.append(op.text, style="bold green underline")
+                body.append(
+                    f"{{+{op.text}+}}" if markers else op.text, style="bold green underline"
+                )
         return body
     if change.kind == "added" and change.new:
         return Text(change.new.text, style="green")
@@ -94,4 +98,4 @@ def print_alignment(
                     style="cyan",
                 )
             )
-        console.print(_change_body(change))
+        console.print(_change_body(change, markers=console.color_system is None))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rapidfuzz.distance import Indel
 
-from clauses.canonical import canonical, normalise_chars, plain
+from clauses.canonical import canonical, normalise_chars, plain, words
 from schemas.clauses import WordOp
 
 
@@ -18,8 +18,8 @@ def display_words(text: str) -> list[str]:
 
 
 def comparison_words(text: str) -> list[str]:
-    """The canonical words of ``text`` (what similarity and exact matching look at)."""
-    return canonical(text).split()
+    """The canonical words and punctuation of ``text`` (what similarity looks at)."""
+    return words(canonical(text))
 
 
 def similarity(old_words: list[str], new_words: list[str]) -> float:

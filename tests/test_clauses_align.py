@@ -176,3 +176,22 @@ def test_every_consecutive_real_pair_diffs_and_self_diffs_are_empty() -> None:
                 if change.kind == "modified":
                     assert change.word_diff
     assert pairs >= 190
+
+
+def test_a_clause_changing_section_does_not_make_its_neighbours_move() -> None:
+    old = (
+        "# Terms\n\n## Data\n\nWe keep logs for 30 days.\n\nWe never sell data.\n\n"
+        "## Payments\n\nFees are monthly.\n\nRefunds at our discretion.\n"
+    )
+    new = (
+        "# Terms\n\n## Data\n\nWe keep logs for 90 days.\n\nRefunds at our discretion.\n\n"
+        "## Payments\n\nFees are monthly.\n\nWe may sell data to partners.\n"
+    )
+    alignment = align(segment(old, with_tokens=False), segment(new, with_tokens=False))
+    got = [(c.kind, c.moved, c.new.text if c.new else None) for c in alignment.changes]
+    assert got == [
+        ("modified", False, "We keep logs for 90 days."),
+        ("moved", True, "Refunds at our discretion."),
+        ("modified", True, "We may sell data to partners."),
+    ]
+    assert alignment.unchanged == 1

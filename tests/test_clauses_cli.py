@@ -164,3 +164,19 @@ def test_diff_reads_urls_and_html(
         ]
         code, out, err = _run(["diff", str(old), server.url("/gone")], capsys, monkeypatch)
         assert code != 0 and out == "" and err.startswith("error: ")
+
+
+def test_report_without_colours_marks_words_like_git(
+    workspace: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old = tmp_path / "old.md"
+    new = tmp_path / "new.md"
+    old.write_text("# T\n\nWe keep logs for 30 days.\n", encoding="utf-8")
+    new.write_text("# T\n\nWe keep logs for 90 days.\n", encoding="utf-8")
+    code, out, _ = _run(["diff", str(old), str(new)], capsys, monkeypatch)
+    assert code == 0
+    assert "We keep logs for [-30-] {+90+} days." in out
+    assert "1 modified" in out
