@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import gc
 import itertools
 import random
@@ -215,7 +216,7 @@ def main() -> None:
     segs = {p: segment(t, with_tokens=False) for p, t in texts.items()}
     align_total = best_time(lambda: [align(segs[a], segs[b]) for a, b in pairs], args.repeat)
     per_pair = sorted(
-        best_time(lambda a=a, b=b: clausewatch_diff(texts[a], texts[b]), 1).cpu for a, b in pairs
+        best_time(functools.partial(clausewatch_diff, texts[a], texts[b]), 1).cpu for a, b in pairs
     )
     print(row("git diff --no-index --word-diff", git_total, git_total))
     print(row("difflib (lines, then words)", difflib_total, git_total))

@@ -6,11 +6,11 @@
    words with it (an inverted index prunes the candidates), and pairs at least ``threshold``
    similar (normalised Indel similarity of their words) are matched greedily, best first.
    Those are modifications, with a word-level diff.
-3. A matched clause moved if it left the longest run of clauses kept in order, or if it now
-   sits under a different section. Sections are compared by canonical heading trail
-   (renumbering ignored); each old section maps to the new section that received most of its
-   clauses, so renaming a heading moves nothing, and headings added or removed above or below
-   a clause (one trail a prefix of the other) do not move it either.
+3. A matched clause moved if it now sits under a different section or, among the clauses
+   that kept their section, if it left the longest run kept in order. Sections are compared
+   by canonical heading trail (renumbering ignored); each old section maps to the new section
+   that received most of its clauses, so renaming a heading moves nothing, and headings added
+   or removed above or below a clause (one trail a prefix of the other) do not move it either.
 4. "Last updated"/"Effective date" lines are matched among themselves and never reported.
 """
 
