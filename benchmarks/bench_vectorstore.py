@@ -184,7 +184,7 @@ def bench_size(
     }
 
 
-def spotcheck(platforms: list[str], k: int = 2) -> None:
+def spotcheck(platforms: list[str], k: int = 2, per_doc: int = 3) -> None:
     """Comparables for clauses changed in the latest version of real documents."""
     from sqlalchemy import select
 
@@ -205,19 +205,22 @@ def spotcheck(platforms: list[str], k: int = 2) -> None:
             .join(Change, Change.document_id == Document.id)
             .join(Clause, Clause.id == Change.new_clause_id)
             .where(Change.kind.in_(["modified", "added"]))
+            .order_by(Change.id)
         ).all()
     seen: set[str] = set()
-    print("| changed clause (platform, first words) | top comparables (platform: first words) |")
+    per_platform: dict[str, int] = {}
+    print("| changed clause (platform: first words) | top comparables (platform (score): words) |")
     print("|---|---|")
-    for platform, doc_type, text in rows:
-        if len(text.split()) < 15 or text in seen:
+    for platform, doc_type, text in reversed(rows):  # newest changes first
+        if len(text.split()) < 15 or text in seen or per_platform.get(platform, 0) >= per_doc:
             continue
         seen.add(text)
+        per_platform[platform] = per_platform.get(platform, 0) + 1
         res = similar_provisions(text, exclude_platform=platform, doc_type=doc_type, k=k)
         comps = "; ".join(
             f"{r.platform} ({r.score:.2f}): {' '.join(r.text.split()[:12])}" for r in res
         )
-        print(f"| {platform}: {' '.join(text.split()[:14])} | {comps} |")
+        print(f"| {platform}: {' '.join(text.split()[:14])} | {comps} |", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,6 +265,7 @@ class NumpyMiniLM:
         from math import sqrt
 
         from scipy.special import erf as gelu_erf
+
         enc = self.tok.encode_batch(texts)
         ids = np.array([e.ids for e in enc])
         mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
