@@ -1,7 +1,7 @@
 """Alignment of two segmented versions: which clauses were added, removed, modified or moved.
 
 1. Clauses with equal canonical text (:func:`clauses.canonical.canonical`) are matched first,
-   repeats in order. Cosmetic edits therefore never show up as changes.
+   repeated texts along a longest common subsequence. Cosmetic edits never show up as changes.
 2. Among the leftovers only, each new clause is compared with the old clauses that share rare
    words with it (an inverted index prunes the candidates), and pairs at least ``threshold``
    similar (normalised Indel similarity of their words) are matched greedily, best first.
@@ -46,6 +46,18 @@ class _Pair:
 
 
 _SECTIONS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _sections(clauses: list[ClauseSeg]) -> list[tuple[str, ...]]:
+    """Canonical heading trail of each clause (consecutive clauses often share one list)."""
+    result: list[tuple[str, ...]] = []
+    last_path: list[str] | None = None
+    last: tuple[str, ...] = ()
+    for clause in clauses:
+        if clause.path is not last_path and clause.path != last_path:
+            last_path, last = clause.path, _section(clause)
+        result.append(last)
+    return result
 
 
 def _section(clause: ClauseSeg) -> tuple[str, ...]:
@@ -198,14 +210,16 @@ def _in_order(pairs: list[_Pair]) -> set[int]:
 
 
 def _section_map(
-    old: list[ClauseSeg], new: list[ClauseSeg], pairs: list[_Pair]
+    old_sections: list[tuple[str, ...]],
+    new_sections: list[tuple[str, ...]],
+    pairs: list[_Pair],
 ) -> dict[tuple[str, ...], tuple[str, ...]]:
     """Each old section maps to the new section that received most of its matched clauses
     (the same trail on a tie), so a renamed heading moves nothing while a clause leaving a
     section that otherwise stays put is a move."""
     votes: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
     for pair in pairs:
-        votes[_section(old[pair.old])][_section(new[pair.new])] += 1
+        votes[old_sections[pair.old]][new_sections[pair.new]] += 1
     mapping: dict[tuple[str, ...], tuple[str, ...]] = {}
     for section, counter in votes.items():
         best = max(counter.values())
@@ -273,12 +287,14 @@ def align(
     # 3. date lines: matched in order, never reported
     date_pairs = list(zip(old_dates, new_dates, strict=False))
 
-    sections = _section_map(old, new, pairs)
+    old_sections = _sections(old)
+    new_sections = _sections(new)
+    sections = _section_map(old_sections, new_sections, pairs)
     # clauses that changed section moved anyway; the order is judged among the others
     changed_section = {
         k
         for k, pair in enumerate(pairs)
-        if _changed_section(sections, _section(old[pair.old]), _section(new[pair.new]))
+        if _changed_section(sections, old_sections[pair.old], new_sections[pair.new])
     }
     staying = [k for k in range(len(pairs)) if k not in changed_section]
     kept_in_order = {staying[k] for k in _in_order([pairs[k] for k in staying])}
