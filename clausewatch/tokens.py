@@ -80,14 +80,23 @@ def ensure_tiktoken_files() -> Path:
     """
     with _lock:
         cache = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or default_cache_dir())
-        cache.mkdir(parents=True, exist_ok=True)
-        for name, (file_name, sha256) in _VOCABULARIES.items():
-            target = cache / file_name
-            if target.is_file() and target.stat().st_size > 0 and _sha256(target) == sha256:
-                continue
-            _write_vocabulary(name, target, sha256)
+        try:
+            _fill(cache)
+        except OSError:
+            # a read-only home or cache: fall back to a private folder under the temp dir
+            cache = Path(tempfile.gettempdir()) / f"clausewatch-tiktoken-{os.getuid()}"
+            _fill(cache)
         os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
         return cache
+
+
+def _fill(cache: Path) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    for name, (file_name, sha256) in _VOCABULARIES.items():
+        target = cache / file_name
+        if target.is_file() and target.stat().st_size > 0 and _sha256(target) == sha256:
+            continue
+        _write_vocabulary(name, target, sha256)
 
 
 @lru_cache(maxsize=2)

@@ -83,3 +83,15 @@ def test_special_token_text_is_counted_as_plain_text() -> None:
     assert tokens.count_tokens("<|endoftext|>") > 1
     assert tokens.count_tokens("") == 0
     assert tokens.count_tokens_many(["hello world", "", "a"]) == [2, 0, 1]
+
+
+def test_an_unwritable_cache_dir_falls_back_to_a_temp_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(blocker / "cache"))
+    cache = tokens.ensure_tiktoken_files()
+    assert cache != blocker / "cache"
+    assert (cache / O200K).is_file()
+    assert os.environ["TIKTOKEN_CACHE_DIR"] == str(cache)
