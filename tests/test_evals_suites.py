@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,13 @@ def test_regulation_retrieval_smoke(workspace: Path) -> None:
 
 
 def _fake_analysis(request: LLMRequest) -> dict[str, Any]:
+    prompt = "\n".join(m["content"] for m in request.messages)
+    listed = re.search(r"REGULATION CANDIDATES.*?\n- ([a-z0-9-]+:[0-9a-z.()-]+):", prompt, re.S)
+    regulations = (
+        [{"provision_id": listed.group(1), "relevance": "The clause sets a retention period."}]
+        if listed
+        else []
+    )
     return {
         "title": "Data retention period",
         "categories": ["data-retention"],
@@ -107,7 +115,7 @@ def _fake_analysis(request: LLMRequest) -> dict[str, Any]:
         "excerpt_sentences": [1],
         "change_summary": None,
         "comparisons": [],
-        "regulatory_landscape": [],
+        "regulatory_landscape": regulations,
         "exposure": {"level": "Medium", "rationale": "Retention is open-ended."},
         "jurisdiction_flags": [{"jurisdiction": "EU/EEA", "note": "GDPR storage limitation."}],
         "contract_vendor_implications": "Check retention terms in contracts.",

@@ -7,8 +7,9 @@ Gold: JSON Lines ``{"id", "platform", "document_type", "clause", "expected": {"c
 - ``schema_valid_rate``: cases where some attempt returned JSON that fits the answer schema;
   ``first_attempt_ok_rate``: cases accepted without a re-ask; ``drafted_rate``: cases that
   ended with an accepted analysis (the rest are flagged for editors);
-- ``grounding_rate``: cases whose final analysis passes the grounding checks again
-  (excerpt and comparison quotes verbatim, cited provisions retrieved/in the catalogue);
+- ``grounding_rate``: cases whose final analysis (accepted, or the best effort a flagged
+  draft keeps) passes the grounding checks again (excerpt and comparison quotes verbatim,
+  cited provisions retrieved and in the catalogue); the field metrics score that analysis;
 - ``category_*``, ``regulation_*`` (article level: ``gdpr:28(3)`` counts as ``gdpr:28``),
   ``jurisdiction_*``: micro precision/recall/F1 over cases (a flagged case predicts nothing);
   ``exposure_accuracy``;
@@ -169,7 +170,8 @@ class AnalysisSuite:
                     totals.jurisdictions.add(case.expected.jurisdictions, [])
                     continue
                 wall = time.perf_counter() - t0
-                analysis = outcome.analysis
+                # an accepted analysis, else the best effort a flagged draft keeps for editors
+                analysis = outcome.analysis or getattr(outcome, "best_effort", None)
                 kinds = [a.get("outcome") for a in outcome.attempts]
                 grounding_errors: list[str] = []
                 if analysis is not None:
@@ -188,9 +190,11 @@ class AnalysisSuite:
                     outcome.backend, outcome.model, outcome.tokens_in, outcome.tokens_out
                 )
                 unknown_price |= cost is None
-                per["schema_valid"].append(float(any(k in ("ok", "grounding") for k in kinds)))
+                per["schema_valid"].append(
+                    float(any(k in ("ok", "grounding", "quality") for k in kinds))
+                )
                 per["first_ok"].append(float(bool(kinds) and kinds[0] == "ok"))
-                per["drafted"].append(float(analysis is not None))
+                per["drafted"].append(float(outcome.analysis is not None))
                 per["grounded"].append(float(analysis is not None and not grounding_errors))
                 per["exposure"].append(scored["metrics"]["exposure_correct"])
                 per["tokens_in"].append(float(outcome.tokens_in))
@@ -214,7 +218,7 @@ class AnalysisSuite:
                     "model": outcome.model,
                     "backend": outcome.backend,
                 }
-                ok = analysis is not None and not grounding_errors
+                ok = outcome.analysis is not None and not grounding_errors
                 results.append(
                     CaseResult(
                         id=case.id,
