@@ -30,7 +30,6 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "classifier.cli",
     "evals.cli",
-    "evals.cli",
     "llm.cli",
     "flows.cli",
     "clausewatch.status",
