@@ -18,18 +18,18 @@ from schemas.taxonomy import CATEGORIES
 # character bounds for the model (tighter than ProvisionAnalysis so assembled output fits)
 LIMITS: dict[str, int] = {
     "title": 100,
-    "summary": 400,
-    "key_point": 300,
-    "interpretive_note": 300,
-    "what_this_means": 350,
+    "summary": 320,
+    "key_point": 240,
+    "interpretive_note": 240,
+    "what_this_means": 280,
     "change_summary": 160,
-    "comparison_note": 250,
-    "relevance": 250,
-    "rationale": 250,
+    "comparison_note": 200,
+    "relevance": 200,
+    "rationale": 220,
     "jurisdiction": 40,
-    "jurisdiction_note": 200,
-    "contract_vendor_implications": 350,
-    "compliance_item": 180,
+    "jurisdiction_note": 180,
+    "contract_vendor_implications": 280,
+    "compliance_item": 160,
 }
 MAX_CATEGORIES = 3
 MAX_EXCERPT_SENTENCES = 3

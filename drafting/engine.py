@@ -18,7 +18,7 @@ from clausewatch.settings import get_settings
 from drafting.answer import ModelAnswer
 from drafting.assemble import Usage, assemble
 from drafting.context import DraftContext
-from drafting.grounding import GroundingSources, check_answer, check_grounding
+from drafting.grounding import GroundingSources, check_answer, check_grounding, check_quality
 from drafting.prompting import PROMPT_ID, REASK_PROMPT_ID, PreparedPrompt, prepare
 from llm.base import LLM, LLMRequest, LLMResponse
 from prompts import RenderedPrompt, load_prompt
@@ -43,6 +43,9 @@ class DraftOutcome:
     tokens_in: int = 0
     tokens_out: int = 0
     latency_ms: int = 0
+    # the last answer that was valid and grounded but failed the quality checks: stored with
+    # a flagged draft so the editor starts from it
+    best_effort: ProvisionAnalysis | None = None
 
     @property
     def ok(self) -> bool:
@@ -86,7 +89,9 @@ def parse_content(content: str) -> tuple[dict[str, Any] | None, list[str]]:
 def validate_content(
     content: str, ctx: DraftContext, prepared: PreparedPrompt, usage: Usage
 ) -> tuple[ProvisionAnalysis | None, str, list[str]]:
-    """(analysis, error kind, errors): kind is ok | json | schema | grounding."""
+    """(analysis, kind, errors): kind is ok | json | schema | grounding | quality.
+
+    A ``quality`` answer is valid and grounded, and comes back assembled (a best effort)."""
     data, errors = parse_content(content)
     if data is None:
         return None, "json", errors
@@ -110,6 +115,9 @@ def validate_content(
     errors = check_grounding(analysis, sources)
     if errors:
         return None, "grounding", errors
+    errors = check_quality(answer, prepared.view, ctx.clause.text)
+    if errors:
+        return analysis, "quality", errors
     return analysis, "ok", []
 
 
@@ -176,9 +184,11 @@ def draft_analysis(ctx: DraftContext, llm: LLM, *, max_reasks: int | None = None
             }
         )
         outcome.errors = errors
-        if analysis is not None:
+        if analysis is not None and kind == "ok":
             outcome.analysis = analysis
             return outcome
+        if analysis is not None:
+            outcome.best_effort = analysis
         if number < max_attempts:
             reask = reask_template.render(errors=errors, attempt=number, max_attempts=max_attempts)
             messages = [

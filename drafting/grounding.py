@@ -70,17 +70,6 @@ def check_answer(answer: ModelAnswer, view: PromptView) -> list[str]:
                 f"{where}: provision {c.clause_id} has no sentence {c.sentence}; "
                 f"choose between 1 and {shown}"
             )
-    if view.comparable_sentences and not answer.comparisons:
-        errors.append(
-            "comparisons: compare with at least one provision from COMPARABLE PROVISIONS "
-            "(the one closest in topic)"
-        )
-    if view.regulation_ids and not answer.regulatory_landscape:
-        errors.append(
-            "regulatory_landscape: cite at least one id from REGULATION CANDIDATES "
-            "(the one the clause engages most)"
-        )
-    errors.extend(_repetitions(answer))
     cited: set[str] = set()
     for i, r in enumerate(answer.regulatory_landscape):
         where = f"regulatory_landscape[{i}]"
@@ -93,6 +82,47 @@ def check_answer(answer: ModelAnswer, view: PromptView) -> list[str]:
             errors.append(f"{where}: {r.provision_id} is cited twice; cite it once")
         cited.add(r.provision_id)
     return errors
+
+
+def check_quality(answer: ModelAnswer, view: PromptView, clause_text: str) -> list[str]:
+    """Problems of substance a re-ask can fix: nothing compared or cited although retrieval
+    returned candidates, fields that repeat each other, prose that copies the clause.
+    An answer failing only these is kept as a best effort for the editor."""
+    errors: list[str] = []
+    if view.comparable_sentences and not answer.comparisons:
+        errors.append(
+            "comparisons: compare with at least one provision from COMPARABLE PROVISIONS "
+            "(the one closest in topic)"
+        )
+    if view.regulation_ids and not answer.regulatory_landscape:
+        errors.append(
+            "regulatory_landscape: cite at least one id from REGULATION CANDIDATES "
+            "(the one the clause engages most)"
+        )
+    errors.extend(_repetitions(answer))
+    errors.extend(_copies(answer, clause_text))
+    return errors
+
+
+COPY_RUN = 14  # this many consecutive clause words in a prose field is copying, not analysis
+_PROSE_FIELDS = ("summary", "key_point", "interpretive_note", "what_this_means")
+
+
+def _word_runs(text: str, n: int) -> set[tuple[str, ...]]:
+    words = normalize_ws(text).lower().split()
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def _copies(answer: ModelAnswer, clause_text: str) -> list[str]:
+    clause_runs = _word_runs(clause_text, COPY_RUN)
+    if not clause_runs:
+        return []
+    return [
+        f"{name}: copies the clause word for word; explain it in your own words "
+        "(excerpt_sentences already quote it)"
+        for name in _PROSE_FIELDS
+        if _word_runs(getattr(answer, name), COPY_RUN) & clause_runs
+    ]
 
 
 _DISTINCT_FIELDS = (

@@ -122,8 +122,10 @@ def _store(
     redraft_of: int | None = None,
 ) -> Draft:
     record: dict[str, Any] = ctx.to_record()
+    best = outcome.analysis or outcome.best_effort
     if not outcome.ok:
         record["errors"] = outcome.errors
+        record["best_effort"] = outcome.best_effort is not None
     draft = Draft(
         input_hash=input_hash,
         change_id=change_id,
@@ -132,7 +134,7 @@ def _store(
         platform=ctx.clause.platform,
         doc_type=ctx.clause.doc_type,
         status=PENDING if outcome.ok else FLAGGED,
-        analysis=outcome.analysis.model_dump(mode="json") if outcome.analysis else None,
+        analysis=best.model_dump(mode="json") if best is not None else None,
         context=record,
         prompt_id=outcome.rendered.id,
         prompt_version=outcome.rendered.version,

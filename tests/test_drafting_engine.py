@@ -139,6 +139,22 @@ def test_required_choices_and_repetitions_are_re_asked(workspace: Path) -> None:
     assert any(e.startswith("what_this_means: repeats summary") for e in errors)
 
 
+def test_copying_the_clause_is_re_asked(workspace: Path) -> None:
+    copied = answer(summary="In short: " + CLAUSE.split(".")[0] + ".")
+    llm = FakeLLM([copied, answer()])
+    out = draft_analysis(make_ctx(), llm)
+    assert out.ok and out.attempts[0]["outcome"] == "quality"
+    assert out.attempts[0]["errors"][0].startswith("summary: copies the clause word for word")
+
+
+def test_quality_failures_keep_a_best_effort(workspace: Path) -> None:
+    lazy = answer(comparisons=[], regulatory_landscape=[])
+    out = draft_analysis(make_ctx(), FakeLLM([lazy, lazy, lazy]))
+    assert not out.ok and out.analysis is None
+    assert [a["outcome"] for a in out.attempts] == ["quality"] * 3
+    assert out.best_effort is not None and out.best_effort.title == VALID["title"]
+
+
 def test_always_invalid_is_flagged_with_everything_recorded(workspace: Path) -> None:
     llm = FakeLLM(["nope", answer(summary=None), answer(excerpt_sentences=[40])])
     out = draft_analysis(make_ctx(), llm)

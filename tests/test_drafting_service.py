@@ -174,6 +174,16 @@ def test_failed_draft_is_flagged_not_dropped(db_workspace: Path, stub_retrieval:
         assert event.note is not None and event.note.startswith("flagged after 3 attempt(s)")
 
 
+def test_flagged_draft_keeps_a_best_effort(db_workspace: Path, stub_retrieval: None) -> None:
+    lazy = with_change(comparisons=[], regulatory_landscape=[])
+    with session_scope() as s:
+        ids = _seed(s)
+        draft = draft_change(s, ids["modified"], llm=FakeLLM([lazy, lazy, lazy]))
+        assert draft.status == "flagged" and draft.context["best_effort"] is True
+        assert draft.analysis is not None and draft.analysis["comparisons"] == []
+        assert any("cite at least one" in e for e in draft.context["errors"])
+
+
 def test_unknown_change_is_an_input_error(db_workspace: Path) -> None:
     with session_scope() as s, pytest.raises(InputError):
         draft_change(s, 9999, llm=FakeLLM([]))
