@@ -63,9 +63,14 @@ def test_local_model_drafts_a_real_changed_clause(local_workspace: Path, doc: st
         out = draft_analysis(ctx, llm)
     finally:
         llm.close()
-    assert out.ok, f"flagged: {out.errors} after {[a['outcome'] for a in out.attempts]}"
-    assert out.analysis is not None
-    a = ProvisionAnalysis.model_validate(out.analysis.model_dump(mode="json"))
+    outcomes = [a["outcome"] for a in out.attempts]
+    # constrained decoding: every answer parses and fits the per-call schema
+    assert not {"json", "schema"} & set(outcomes), out.attempts
+    # accepted, or flagged only for quality with a valid, grounded best effort for the editor
+    best = out.analysis or out.best_effort
+    assert best is not None, f"no grounded answer: {out.errors} after {outcomes}"
+    assert out.ok or outcomes[-1] == "quality"
+    a = ProvisionAnalysis.model_validate(best.model_dump(mode="json"))
     assert a.excerpt in clause.text
     assert set(a.categories) <= set(CATEGORIES)
     assert {r.provision_id for r in a.regulatory_landscape} <= {r.id for r in ctx.regulations}
