@@ -6,6 +6,11 @@
    words with it (an inverted index prunes the candidates), and pairs at least ``threshold``
    similar (normalised Indel similarity of their words) are matched greedily, best first.
    Those are modifications, with a word-level diff.
+   2b. A clause rewritten in place (below ``threshold``) is still the same clause when it is
+   the only leftover, on each side, between the same two matched neighbours and under the
+   same heading trail, and at least ``SLOT_FLOOR`` similar: "We do not use your data to
+   train" -> "We may use your data to train unless you opt out" is a modification, not a
+   removal plus an addition.
 3. A matched clause moved if it now sits under a different section or, among the clauses
    that kept their section, if it left the longest run kept in order. Sections are compared
    by canonical heading trail (renumbering ignored); each old section maps to the new section
@@ -35,6 +40,7 @@ _MAX_POSTINGS = 64
 _CONTAINED = 0.85
 _CONTAINED_MIN_WORDS = 8
 _CONTAINED_FLOOR = 0.35  # below this, "contained" is mostly common words in common
+SLOT_FLOOR = 0.25  # a clause rewritten in its own slot (step 2b)
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,59 @@ def _exact_pairs(
         free_new = [j for j in new_by_key[key] if j not in pairs]
         pairs.update(zip(free_new, free_old, strict=False))
     return pairs
+
+
+def _slot_pairs(
+    old: list[ClauseSeg],
+    new: list[ClauseSeg],
+    old_keys: dict[int, str],
+    new_keys: dict[int, str],
+    pairs: list[_Pair],
+    left_old: list[int],
+    left_new: list[int],
+) -> list[_Pair]:
+    """Step 2b: one leftover old and one leftover new clause between the same matched
+    neighbours (by old index), in the same section and at least ``SLOT_FLOOR`` similar."""
+    if not pairs:
+        return []
+    matched_old = {p.old for p in pairs}
+    matched_new = {p.new for p in pairs}
+    old_free = [i for i in left_old if i not in matched_old]
+    new_free = [j for j in left_new if j not in matched_new]
+    if not old_free or not new_free:
+        return []
+    olds = sorted(matched_old)
+    news = sorted(matched_new)
+    old_of_new = {p.new: p.old for p in pairs}
+
+    def old_gap(i: int) -> tuple[int, int]:
+        k = bisect_left(olds, i)
+        return (olds[k - 1] if k else -1, olds[k] if k < len(olds) else len(old))
+
+    def new_gap(j: int) -> tuple[int, int]:
+        k = bisect_left(news, j)
+        before = old_of_new[news[k - 1]] if k else -1
+        after = old_of_new[news[k]] if k < len(news) else len(old)
+        return (before, after)
+
+    by_gap_old: dict[tuple[int, int], list[int]] = defaultdict(list)
+    by_gap_new: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i in old_free:
+        by_gap_old[old_gap(i)].append(i)
+    for j in new_free:
+        by_gap_new[new_gap(j)].append(j)
+    found: list[_Pair] = []
+    for gap, old_items in by_gap_old.items():
+        new_items = by_gap_new.get(gap, [])
+        if len(old_items) != 1 or len(new_items) != 1:
+            continue
+        i, j = old_items[0], new_items[0]
+        if _section(old[i]) != _section(new[j]):
+            continue
+        score = similarity(words_of(old_keys[i]), words_of(new_keys[j]))
+        if score >= SLOT_FLOOR:
+            found.append(_Pair(i, j, exact=False, similarity=score))
+    return found
 
 
 def _match_score(a: list[str], b: list[str], threshold: float) -> float | None:
@@ -283,6 +342,8 @@ def align(
     pairs.extend(
         _similar_pairs(old_keys, new_keys, left_old, left_new, (len(old), len(new)), threshold)
     )
+    # 2b. clauses rewritten in place, alone in their slot
+    pairs.extend(_slot_pairs(old, new, old_keys, new_keys, pairs, left_old, left_new))
     pairs.sort(key=lambda pair: pair.old)
     # 3. date lines: matched in order, never reported
     date_pairs = list(zip(old_dates, new_dates, strict=False))

@@ -195,3 +195,36 @@ def test_a_clause_changing_section_does_not_make_its_neighbours_move() -> None:
         ("modified", True, "We may sell data to partners."),
     ]
     assert alignment.unchanged == 1
+
+
+def test_clause_rewritten_in_its_slot_is_modified_not_removed_and_added() -> None:
+    from clauses.align import align
+    from clauses.segment import segment
+
+    before = (
+        "# Policy\n\n## Use\n\nWe use data to run the service.\n\n"
+        "We do not use your conversations to train our models.\n\n"
+        "## Retention\n\nWe keep logs for 30 days.\n"
+    )
+    after = (
+        "# Policy\n\n## Use\n\nWe use data to run the service.\n\n"
+        "We may use your conversations, including Inputs and Outputs, to train and improve "
+        "our models and share them with research partners unless you opt out in Settings.\n\n"
+        "## Retention\n\nWe keep logs for 30 days.\n"
+    )
+    result = align(segment(before), segment(after))
+    assert [c.kind for c in result.changes] == ["modified"]
+    change = result.changes[0]
+    assert change.old is not None and change.new is not None
+    assert change.new.id == change.old.id  # the clause keeps its identity
+    assert change.similarity is not None and change.similarity < 0.5
+
+
+def test_unrelated_clause_in_the_same_slot_stays_removed_and_added() -> None:
+    from clauses.align import align
+    from clauses.segment import segment
+
+    before = "# P\n\n## A\n\nAlpha one.\n\nPayments are charged monthly in advance.\n\nOmega.\n"
+    after = "# P\n\n## A\n\nAlpha one.\n\nChildren under thirteen may not register.\n\nOmega.\n"
+    kinds = sorted(c.kind for c in align(segment(before), segment(after)).changes)
+    assert kinds == ["added", "removed"]
