@@ -97,8 +97,20 @@ def status(
     if run is not None:
         last = f"{run['flow']} #{run['id']} {run['status']} {run['started_at']}"
     table.add_row("last run", last)
-    table.add_row("deliveries", str(data["deliveries"]))
+    deliveries = data["deliveries"]
+    table.add_row(
+        "deliveries", ", ".join(f"{k}: {v}" for k, v in deliveries["deliveries"].items())
+    )
+    table.add_row(
+        "subscribers", ", ".join(f"{k}: {v}" for k, v in deliveries["subscribers"].items())
+    )
     console.print(table)
+    for sub in deliveries.get("failing_subscribers", []):
+        console.print(
+            f"[red]failing delivery[/red] subscriber {sub['subscriber_id']} "
+            f"({sub['channel']} {sub['target']}): {sub['failed']} failed, "
+            f"{sub['gave_up']} gave up; last error: {sub['last_error']}"
+        )
     if run:
         for f in run["failures"]:
             console.print(f"[red]failed[/red] {f['stage']} {f['item']}: {f['reason']}")

@@ -105,12 +105,12 @@ def monitor_flow(
                 summary.drafts_flagged += 1
             else:
                 summary.drafts_created += 1
-    except Exception as exc:
+    except BaseException as exc:  # errors, and interruptions (Ctrl-C, SIGTERM)
         summary.failures.append(_failure("run", "monitor", exc))
-        summary.status = "failed"
+        summary.status = "failed" if isinstance(exc, Exception) else "interrupted"
         raise
     finally:
-        if summary.status != "failed":
+        if summary.status not in ("failed", "interrupted"):
             summary.status = "partial" if summary.failures else "ok"
         summary.seconds = round(time.monotonic() - started, 3)
         summary.llm_seconds = round(summary.llm_seconds, 3)

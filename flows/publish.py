@@ -52,9 +52,9 @@ def _run(flow_name: str, steps: dict[str, Any]) -> dict[str, Any]:
     try:
         for name, step in steps.items():
             summary[name] = step()
-    except Exception as exc:
-        status = "failed"
-        summary["error"] = str(exc)
+    except BaseException as exc:
+        status = "failed" if isinstance(exc, Exception) else "interrupted"
+        summary["error"] = str(exc) or type(exc).__name__
         raise
     finally:
         finish_run(run_id, status, summary)

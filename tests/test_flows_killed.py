@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from flows.monitor import monitor_flow
 from llm import fake
 from storage.db import forget_engines, session_scope
-from storage.models import Change, Clause, Draft, LLMCall, Version
+from storage.models import Change, Clause, Draft, LLMCall, Run, Version
 from tests.conftest import REPO
 from tests.flows_support import CHILD_RUN, responder
 
@@ -92,6 +92,10 @@ def test_killed_run_is_completed_without_duplicates(
             session.scalar(select(func.count(LLMCall.id)).where(LLMCall.outcome == "ok")) or 0
         )
     assert ok_calls == material  # one successful call per draft, none twice
+
+    with session_scope() as session:
+        statuses = [r.status for r in session.scalars(select(Run).order_by(Run.id))]
+    assert statuses == ["interrupted", "ok"]  # the killed run is not left "running"
 
     from vectorstore.indexing import current_entries
     from vectorstore.store import open_store
