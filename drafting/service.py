@@ -5,6 +5,7 @@ redraft requests. Both are idempotent through ``Draft.input_hash`` and commit af
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any, cast
 
@@ -212,6 +213,10 @@ def _draft(
         input_hash = ctx.input_hash(
             prompt_id=prompt_id, prompt_version=prompt_version, model=llm.model
         )
+        if change_id is not None:
+            # each change gets its own draft (the review queue and the monitor's "already
+            # drafted?" test key on it); identical texts reuse the logged LLM answer instead
+            input_hash = hashlib.sha256(f"{input_hash}|change:{change_id}".encode()).hexdigest()
         existing = _existing(session, input_hash)
         if existing is not None:
             return existing
