@@ -161,11 +161,13 @@ def draft(change_id: int, content_key: str, backend: str | None, database: str) 
     return result
 
 
-def draft_exists(draft_id: int | None) -> bool:
+def draft_exists(draft_id: int | None, change_id: int) -> bool:
+    """Whether a (possibly cached) draft result still stands for this change."""
     if draft_id is None:
         return False
     with session_scope() as session:
-        return session.get(Draft, draft_id) is not None
+        row = session.get(Draft, draft_id)
+        return row is not None and row.change_id == change_id
 
 
 @task(name="redrafts", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
