@@ -92,7 +92,7 @@ def monitor_flow(
         for (change_id, key), dfut in zip(pending, drafting, strict=True):
             try:
                 d: DraftResult = dfut.result()
-                if not tasks.draft_exists(d.draft_id, change_id):  # a cached result whose row is gone
+                if not tasks.draft_exists(d.draft_id, change_id):  # stale cached result
                     d = tasks.draft.with_options(refresh_cache=True)(
                         change_id, key, backend, database
                     )
