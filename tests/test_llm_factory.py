@@ -24,6 +24,7 @@ def env(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_auto_without_key_or_url_is_local(env: pytest.MonkeyPatch) -> None:
+    SERVER.stop()  # a slow test earlier in the session may have left it in its idle window
     choice = resolve()
     assert (choice.backend, choice.model) == ("local", MODEL_NAME)
     llm = get_llm()
