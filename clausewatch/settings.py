@@ -62,6 +62,8 @@ class Settings(BaseSettings):
         default=2, ge=1, description="draft the changes of each document's N newest versions"
     )
     max_drafts_per_run: int | None = Field(default=None, ge=1)
+    # re-asks for quality-only failures; None: none on the local backend, else llm_max_reasks
+    drafting_quality_reasks: int | None = Field(default=None, ge=0)
 
     # drafting: how much retrieval context goes into one prompt
     drafting_comparables: int = 3

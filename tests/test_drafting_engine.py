@@ -216,3 +216,17 @@ def test_prompt_injection_does_not_leak(workspace: Path) -> None:
     end = user.index("<<<END DATA>>>", start)
     assert start < user.index("Ignore previous instructions") < end
     assert "Ignore previous" not in llm.requests[0].messages[0]["content"]
+
+
+def test_quality_only_failures_are_not_reasked_on_the_local_backend(workspace: Path) -> None:
+    """A valid, grounded but shallow answer is flagged with its best effort at once when the
+    backend is the bundled local model (re-asks were measured not to help it)."""
+    lazy = answer(comparisons=[], regulatory_landscape=[])
+    local = FakeLLM([lazy, answer()])
+    local.backend = "local"
+    out = draft_analysis(make_ctx(), local)
+    assert not out.ok and out.best_effort is not None
+    assert len(local.requests) == 1
+    other = FakeLLM([lazy, answer()])
+    assert draft_analysis(make_ctx(), other).ok  # other backends are re-asked
+    assert len(other.requests) == 2
