@@ -98,9 +98,7 @@ def status(
         last = f"{run['flow']} #{run['id']} {run['status']} {run['started_at']}"
     table.add_row("last run", last)
     deliveries = data["deliveries"]
-    table.add_row(
-        "deliveries", ", ".join(f"{k}: {v}" for k, v in deliveries["deliveries"].items())
-    )
+    table.add_row("deliveries", ", ".join(f"{k}: {v}" for k, v in deliveries["deliveries"].items()))
     table.add_row(
         "subscribers", ", ".join(f"{k}: {v}" for k, v in deliveries["subscribers"].items())
     )
