@@ -13,27 +13,10 @@ Declarations file::
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-DOC_TYPES: tuple[str, ...] = (
-    "privacy_policy",
-    "terms_of_service",
-    "usage_policy",
-    "acceptable_use_policy",
-    "dpa",
-    "cookie_policy",
-    "subprocessors",
-    "developer_terms",
-    "api_terms",
-    "service_terms",
-    "enterprise_terms",
-    "model_license",
-    "community_guidelines",
-    "copyright_policy",
-    "ai_policy",
-)
 DocType = Literal[
     "privacy_policy",
     "terms_of_service",
@@ -51,6 +34,7 @@ DocType = Literal[
     "copyright_policy",
     "ai_policy",
 ]
+DOC_TYPES: tuple[str, ...] = get_args(DocType)
 
 PLATFORM_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
 URL_SCHEMES = ("https", "http", "file")
