@@ -142,10 +142,10 @@ def draft(change_id: int, content_key: str, backend: str | None, database: str) 
     from drafting.service import draft_change
     from llm.factory import get_llm
 
-    started = time.monotonic()
     llm = get_llm(backend)  # the local server is shared by the process and outlives close()
     try:
         with llm_slots(), session_scope() as session:
+            started = time.monotonic()  # after the wait for a slot: time spent drafting
             row = draft_change(session, change_id, llm=llm)
             result = DraftResult(
                 change_id=change_id,
