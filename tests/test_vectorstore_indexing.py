@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from vectorstore_helpers import BETA_TOS, CountingEmbedder, record, seed_small_archive
 
 from clausewatch.errors import InputError
 from storage.db import session_scope
-from vectorstore.indexing import PROVISIONS, index_provisions, provision_id
+from storage.models.archive import Clause
+from vectorstore.indexing import DIGEST_KEY, PROVISIONS, index_provisions, provision_id
 from vectorstore.retrieval import similar_provisions
-from vectorstore.store import ChromaVectorStore, forget_clients, open_store
+from vectorstore.store import ChromaVectorStore, forget_clients, get_client, open_store
 
 
 @pytest.fixture
@@ -124,4 +127,84 @@ def test_default_store_comes_from_settings(db_workspace: Path) -> None:
     assert report.embedded == report.total > 0
     assert (db_workspace / "chroma").is_dir()
     assert similar_provisions("arbitration of disputes", exclude_platform="beta", k=2)
+    forget_clients()
+
+
+def _no_reads(store: ChromaVectorStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("the collection's entries were read")
+
+    monkeypatch.setattr(store, "get", refuse)
+
+
+def test_unchanged_rerun_skips_reading_the_collection(
+    store: ChromaVectorStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_small_archive()
+    first = _index(store)
+    assert store.get_marker(DIGEST_KEY)
+    with monkeypatch.context() as m:
+        _no_reads(store, m)
+        embedded, unchanged, removed, total, updated = _index(store)
+    assert (embedded, removed, updated) == (0, 0, 0)
+    assert unchanged == total == first[3]
+
+    # a change in the archive changes the digest: the full comparison runs
+    record("beta", "terms_of_service", BETA_TOS.replace("60 days", "90 days"), "2025-06-01")
+    assert _index(store)[0] == 1
+    with monkeypatch.context() as m:
+        _no_reads(store, m)
+        assert _index(store)[:3] == (0, total, 0)
+
+
+def test_metadata_change_alone_is_not_skipped(store: ChromaVectorStore) -> None:
+    seed_small_archive()
+    _index(store)
+    with session_scope() as session:
+        arbitration = Clause.text.contains("binding individual arbitration")
+        clause = session.scalars(select(Clause).where(arbitration)).first()
+        assert clause is not None
+        clause.categories = ["dispute_resolution"]
+    embedded, _, _, _, updated = _index(store)
+    assert (embedded, updated) == (0, 1)
+    assert any(r.metadata["categories"] == "dispute_resolution" for r in store.get())
+
+
+def test_emptied_collection_is_reindexed(store: ChromaVectorStore) -> None:
+    seed_small_archive()
+    _, _, _, total, _ = _index(store)
+    ids = [r.id for r in store.get(with_text=False)]
+    store.delete(ids[:1])  # the digest is still there, the count is not
+    assert _index(store)[:2] == (1, total - 1)
+    store.delete(ids)
+    assert _index(store)[0] == total
+    assert store.count() == total
+
+
+def test_deleted_or_other_chroma_store_is_reindexed(db_workspace: Path) -> None:
+    forget_clients()
+    seed_small_archive()
+    with session_scope() as session:
+        total = index_provisions(session).total
+        assert index_provisions(session).embedded == 0
+    chroma_dir = db_workspace / "chroma"
+    assert chroma_dir.is_dir()
+
+    forget_clients()
+    shutil.rmtree(chroma_dir)
+    with session_scope() as session:
+        report = index_provisions(session)
+    assert (report.embedded, report.total) == (total, total)
+
+    other = db_workspace / "other-chroma"
+    elsewhere = open_store(PROVISIONS, target=str(other))
+    with session_scope() as session:
+        report = index_provisions(session, store=elsewhere)
+    assert (report.embedded, report.total) == (total, total)
+
+    # a collection deleted and recreated behind an open store's back
+    get_client(str(other)).delete_collection(elsewhere.name)
+    with session_scope() as session:
+        report = index_provisions(session, store=elsewhere)
+    assert (report.embedded, report.total) == (total, total)
     forget_clients()

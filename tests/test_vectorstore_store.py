@@ -12,7 +12,14 @@ from vectorstore_helpers import CountingEmbedder, chroma_server, free_port
 
 from clausewatch.errors import TransientError
 from clausewatch.settings import reset_settings
-from vectorstore.store import Metadata, VectorStore, VectorStoreError, forget_clients, open_store
+from vectorstore.store import (
+    ChromaVectorStore,
+    Metadata,
+    VectorStore,
+    VectorStoreError,
+    forget_clients,
+    open_store,
+)
 
 TEXTS: dict[str, tuple[str, Metadata]] = {
     "a": ("Disputes are settled by binding arbitration.", {"platform": "p1", "n": 1}),
@@ -122,3 +129,17 @@ def test_collection_name_carries_the_embedder(workspace: Path) -> None:
     assert store.name == "provisions--minilm-l6-int8"
     assert store.embedder.name == "minilm-l6-int8"
     forget_clients()
+
+
+def test_markers_live_in_the_collection_metadata(store: VectorStore) -> None:
+    assert isinstance(store, ChromaVectorStore)
+    assert store.get_marker("digest") is None
+    assert store.set_marker("digest", "d1")
+    _fill(store)
+    base = store.name.rsplit("--", 1)[0]
+    again = open_store(base, embedder=store.embedder, target=store.location)
+    assert again.get_marker("digest") == "d1"  # kept across opens, beside the embedder's
+    assert again._col.metadata["embedder"] == store.embedder.name
+    assert store.set_marker("digest", None) and again.get_marker("digest") is None
+    assert store.set_marker("digest", None)  # removing an absent marker is fine
+    assert again.count() == 3

@@ -147,12 +147,15 @@ class ChromaVectorStore:
         self.location = f"client-{id(client)}"  # open_store sets the path or URL
         self._client = client
         with _translate("open collection"):
-            self._col = client.get_or_create_collection(
-                name=self.name,
-                embedding_function=chroma_embedding_function(embedder),
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": embedder.name, "dim": embedder.dim},
-            )
+            self._col = self._open()
+
+    def _open(self) -> Any:
+        return self._client.get_or_create_collection(
+            name=self.name,
+            embedding_function=chroma_embedding_function(self.embedder),
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": self.embedder.name, "dim": self.embedder.dim},
+        )
 
     # writes ------------------------------------------------------------------------------
 
@@ -279,6 +282,39 @@ class ChromaVectorStore:
     def count(self) -> int:
         with _translate("count"):
             return int(self._col.count())
+
+    # collection metadata -----------------------------------------------------------------
+
+    def get_marker(self, key: str) -> str | None:
+        """A string kept in the collection's own metadata, read afresh (None when absent).
+
+        The collection is looked up again, so a collection deleted and recreated since this
+        store was opened is seen as it is now.
+        """
+        with _translate("read collection metadata"):
+            self._col = self._open()
+        value = (self._col.metadata or {}).get(key)
+        return value if isinstance(value, str) and value else None
+
+    def set_marker(self, key: str, value: str | None) -> bool:
+        """Keep ``value`` under ``key`` in the collection's metadata (None removes it).
+
+        False when the metadata cannot be rewritten safely: chromadb replaces it whole and
+        refuses legacy ``hnsw:*`` keys in a modification.
+        """
+        with _translate("write collection metadata"):
+            self._col = self._open()
+            meta: dict[str, Any] = dict(self._col.metadata or {})
+            if any(k.startswith("hnsw:") for k in meta):
+                return False
+            if value is None:
+                if key not in meta:
+                    return True
+                meta.pop(key)
+            else:
+                meta[key] = value
+            self._col.modify(metadata=meta)
+        return True
 
 
 # ---------------------------------------------------------------------------------------------
