@@ -6,12 +6,18 @@ yields an identical version hash.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
 import io
+import json
 import logging
 import re
+import sys
 import unicodedata
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
@@ -21,6 +27,12 @@ from archive.decode import decode_bytes
 from clausewatch.errors import InputError
 
 DocKind = Literal["html", "pdf", "text"]
+
+# Bump when the output of to_markdown / normalise_markdown changes for the same input. The
+# normalisation key also covers this module's and archive.decode's source and the versions of
+# the libraries below, so a forgotten bump or an upgrade still re-normalises.
+NORMALISER_VERSION = 1
+_NORMALISER_LIBRARIES = ("beautifulsoup4", "lxml", "markdownify", "pypdf", "charset-normalizer")
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/markdown", "text/x-markdown", "text/plain"})
@@ -189,3 +201,47 @@ def to_markdown(
     if kind == "html":
         return html_to_markdown(text, select, remove)
     return normalise_markdown(text)
+
+
+@functools.cache
+def _normaliser_identity() -> str:
+    """What, besides the input, decides ``to_markdown``'s output (computed once a process)."""
+    parts = [f"v{NORMALISER_VERSION}", f"unicode={unicodedata.unidata_version}"]
+    for dist in _NORMALISER_LIBRARIES:
+        try:
+            parts.append(f"{dist}={importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            parts.append(f"{dist}=?")
+    for name in (__name__, decode_bytes.__module__):
+        source = getattr(sys.modules.get(name), "__file__", None)
+        try:
+            code = Path(source).read_bytes() if source else b""
+        except OSError:
+            code = b""
+        parts.append(f"{name}={hashlib.sha256(code).hexdigest()}")
+    return "|".join(parts)
+
+
+def normalisation_key(
+    *,
+    content_type: str = "",
+    location: str = "",
+    select: Sequence[str] = (),
+    remove: Sequence[str] = (),
+) -> str:
+    """A digest of everything besides the raw bytes that ``to_markdown`` depends on.
+
+    The same raw bytes with the same key always give the same text, so tracking can skip
+    normalising a body it already normalised.
+    """
+    payload = json.dumps(
+        {
+            "normaliser": _normaliser_identity(),
+            "content_type": content_type,
+            "location": location,
+            "select": list(select),
+            "remove": list(remove),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

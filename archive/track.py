@@ -3,6 +3,10 @@
 ``track_source`` is the unit of work the monitoring flow wraps in a task: it never raises for
 a per-document problem; it records a ``fetch_attempts`` row and returns a ``TrackOutcome``.
 A failed fetch never touches existing versions.
+
+Raw bytes identical to the last successful fetch's, under the same normalisation key
+(normaliser, selectors, content type, location), while that fetch's text is still the
+latest version's, are recorded as unchanged without being normalised again.
 """
 
 from __future__ import annotations
@@ -17,12 +21,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.fetch import Fetcher, FetchResult
-from archive.normalize import to_markdown
+from archive.normalize import normalisation_key, normalise_markdown, to_markdown
 from archive.snapshots import read_snapshot, store_snapshot
-from archive.store import get_or_create_document, kind_counts, record_version, version_changes
+from archive.store import (
+    get_or_create_document,
+    kind_counts,
+    record_version,
+    text_sha256,
+    version_changes,
+)
 from clausewatch.errors import ClausewatchError
-from schemas.sources import SourceDecl, TrackOutcome
-from storage.models.archive import FetchAttempt, Snapshot
+from schemas.sources import SourceDecl, TrackOutcome, TrackStatus
+from storage.models.archive import FetchAttempt, Snapshot, Version
 from storage.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,8 @@ class _Previous:
     last_modified: str | None
     snapshot_sha256: str | None
     content_type: str
+    normalise_key: str | None = None  # the key that snapshot was normalised under
+    text_sha256: str | None = None  # and the normalised text's hash
 
 
 @contextmanager
@@ -84,6 +96,8 @@ def _previous(sessions: SessionsArg, source: SourceDecl) -> _Previous:
             last_modified=last.last_modified if last is not None else None,
             snapshot_sha256=last.snapshot_sha256 if last is not None else None,
             content_type=content_type,
+            normalise_key=last.normalise_key if last is not None else None,
+            text_sha256=last.text_sha256 if last is not None else None,
         )
 
 
@@ -200,6 +214,21 @@ def _record(
             snapshot_sha = store_snapshot(session, body, content_type)
     else:
         snapshot_sha = prev.snapshot_sha256
+    key = normalisation_key(
+        content_type=content_type,
+        location=result.url,
+        select=source.select,
+        remove=source.remove,
+    )
+    if (
+        snapshot_sha is not None
+        and snapshot_sha == prev.snapshot_sha256
+        and key == prev.normalise_key
+        and prev.text_sha256 is not None
+    ):
+        same = _record_same(sessions, source, prev, result, snapshot_sha, key, now)
+        if same is not None:
+            return same
     try:
         markdown = to_markdown(
             body,
@@ -208,6 +237,7 @@ def _record(
             select=source.select,
             remove=source.remove,
         )
+        text_sha = text_sha256(normalise_markdown(markdown))
     except ClausewatchError as exc:
         return _record_failure(
             sessions,
@@ -236,6 +266,8 @@ def _record(
                 snapshot_sha256=snapshot_sha,
                 etag=result.etag,
                 last_modified=result.last_modified,
+                normalise_key=key,
+                text_sha256=text_sha,
             )
         )
         counts = kind_counts(version_changes(session, version)) if version else {}
@@ -250,6 +282,52 @@ def _record(
             snapshot_sha256=snapshot_sha,
             **counts,
         )
+
+
+def _record_same(
+    sessions: SessionsArg,
+    source: SourceDecl,
+    prev: _Previous,
+    result: FetchResult,
+    snapshot_sha: str,
+    key: str,
+    now: datetime,
+) -> TrackOutcome | None:
+    """Record an unchanged fetch without normalising: the same bytes under the same key give
+    the text ``prev.text_sha256``. None (normalise after all) when that text is no longer
+    the latest version's (a version was recorded since, e.g. by an import)."""
+    with _transaction(sessions) as session:
+        doc = get_or_create_document(session, source.platform, source.doc_type, source.url)
+        latest_sha = session.scalars(
+            select(Version.text_sha256)
+            .where(Version.document_id == doc.id)
+            .order_by(Version.version_date.desc(), Version.id.desc())
+            .limit(1)
+        ).first()
+        if latest_sha is None or latest_sha != prev.text_sha256:
+            return None
+        status: TrackStatus = "not_modified" if result.not_modified else "unchanged"
+        session.add(
+            FetchAttempt(
+                document_id=doc.id,
+                at=now,
+                outcome=status,
+                http_status=result.status,
+                snapshot_sha256=snapshot_sha,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                normalise_key=key,
+                text_sha256=latest_sha,
+            )
+        )
+    return TrackOutcome(
+        platform=source.platform,
+        doc_type=source.doc_type,
+        url=source.url,
+        status=status,
+        http_status=result.status,
+        snapshot_sha256=snapshot_sha,
+    )
 
 
 def track_all(

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+import archive.track
 from flows.monitor import SAMPLE_HISTORY, monitor_flow
 from llm import fake
 from storage.db import session_scope
 from storage.models import Change, Clause, Draft, LLMCall, Run, Version
 from tests.flows_support import responder
+from vectorstore.store import ChromaVectorStore
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -27,7 +29,11 @@ def _material_changes() -> int:
     return _count(Change, Change.old_version_id.is_not(None), Change.kind.in_(MATERIAL))
 
 
-def test_sample_two_runs_draft_once(db_workspace: Path) -> None:
+def _refuse(*args: object, **kwargs: object) -> None:
+    raise AssertionError("work done on an unchanged rerun")
+
+
+def test_sample_two_runs_draft_once(db_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with fake.scripted(responder=responder) as llm:
         first = monitor_flow()
         calls_after_first = len(llm.requests)
@@ -43,6 +49,9 @@ def test_sample_two_runs_draft_once(db_workspace: Path) -> None:
         assert _count(Draft) == material
         assert calls_after_first >= material
 
+        # nothing changed: no page is normalised again, no vector-store entry is read
+        monkeypatch.setattr(archive.track, "to_markdown", _refuse)
+        monkeypatch.setattr(ChromaVectorStore, "get", _refuse)
         second = monitor_flow()
         assert second.status == "ok", second.failures
         assert (second.new_versions, second.imported_versions) == (0, 0)

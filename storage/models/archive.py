@@ -53,6 +53,11 @@ class FetchAttempt(Base):
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     etag: Mapped[str | None] = mapped_column(Text, default=None)
     last_modified: Mapped[str | None] = mapped_column(Text, default=None)
+    # What the snapshot normalised to, and under which settings (archive.normalize.
+    # normalisation_key): the next fetch of the same bytes with the same key and the same
+    # latest version is unchanged without normalising again (migration 0006).
+    normalise_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    text_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Version(Base):
