@@ -211,14 +211,16 @@ def _similar_pairs(
     old_words = {i: words_of(old_keys[i]) for i in left_old}
     postings: dict[str, list[int]] = defaultdict(list)
     for i in left_old:
-        for word in set(old_words[i]):
+        for word in dict.fromkeys(
+            old_words[i]
+        ):  # document order: ties break the same way every run
             postings[word].append(i)
     n_old, n_new = max(sizes[0], 1), max(sizes[1], 1)
     edges: list[tuple[float, float, int, int]] = []
     for j in left_new:
         words = words_of(new_keys[j])
         shared: Counter[int] = Counter()
-        for word in set(words):
+        for word in dict.fromkeys(words):
             posting = postings.get(word)
             if posting and len(posting) <= _MAX_POSTINGS:
                 shared.update(posting)
