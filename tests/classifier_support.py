@@ -41,3 +41,14 @@ def write_claudette(root: Path, docs: dict[str, list[tuple[str, str]]] = DOCS) -
         (sentences / f"{name}.txt").write_text("\n".join(s for s, _ in rows) + "\n")
         (tags / f"{name}.txt").write_text("\n".join(t for _, t in rows) + "\n")
     return root
+
+
+def copies(
+    n: int, docs: dict[str, list[tuple[str, str]]] = DOCS
+) -> dict[str, list[tuple[str, str]]]:
+    """``n`` copies of every document, each sentence made unique by its document's name."""
+    return {
+        f"{name}{i}": [(f"{text[:-1]} ({name}{i}).", tags) for text, tags in rows]
+        for i in range(n)
+        for name, rows in docs.items()
+    }

@@ -6,17 +6,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
+from classifier import model as model_module
 from classifier import predict_categories, store
 from classifier.cv import cross_val_predict
 from classifier.data import LabelledSet, load_claudette, load_examples
 from classifier.llm_opinion import llm_classify, parse_categories
-from classifier.model import ClauseClassifier, best_threshold
+from classifier.model import ClauseClassifier, TrainParams, best_threshold
 from clausewatch.cli import app
 from llm import fake
 from llm.base import LLMRequest
-from tests.classifier_support import write_claudette
+from tests.classifier_support import copies, write_claudette
 
 
 def test_default_model_labels_plain_clauses(workspace: Path) -> None:
@@ -113,3 +115,75 @@ def test_classify_cli_with_llm(workspace: Path) -> None:
         )
     assert result.exit_code == 0, result.output
     assert "llm: termination" in result.output
+
+
+def test_cv_threshold_tuning_sees_only_the_training_fold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nested: per-label cuts come from an inner CV inside each training fold; no vectoriser,
+    SVM or threshold search ever sees a held-out document before it is predicted."""
+    data = load_claudette(write_claudette(tmp_path, copies(3)))
+    calls: list[tuple[str, frozenset[str]]] = []
+    original_matrix = ClauseClassifier._matrix
+    original_best = model_module.best_threshold
+
+    def spy_matrix(self: ClauseClassifier, texts: list[str], fit: bool = False) -> Any:
+        calls.append(("fit" if fit else "score", frozenset(texts)))
+        return original_matrix(self, texts, fit)
+
+    def spy_best(scores: Any, gold: Any, lo: float, hi: float) -> float:
+        calls.append(("tune", frozenset({str(len(scores))})))
+        return original_best(scores, gold, lo, hi)
+
+    monkeypatch.setattr(ClauseClassifier, "_matrix", spy_matrix)
+    monkeypatch.setattr(model_module, "best_threshold", spy_best)
+    folds: list[list[tuple[str, frozenset[str]]]] = []
+
+    def next_fold(_done: int, _total: int) -> None:
+        folds.append(calls.copy())
+        calls.clear()
+
+    predictions = cross_val_predict(
+        data, TrainParams(tune_thresholds=True), folds=3, progress=next_fold
+    )
+    assert len(predictions) == len(data) and len(folds) == 3
+    held_out_seen: set[str] = set()
+    for fold in folds:
+        kind, held_out = fold[-1]  # the outer model scoring its held-out document
+        assert kind == "score"
+        held_out_seen |= held_out
+        training = {t for t in data.texts if t not in held_out}
+        tunes = [c for c in fold if c[0] == "tune"]
+        assert tunes, "thresholds were not tuned"
+        # the threshold search ran on out-of-fold scores of training rows only
+        assert all(int(next(iter(size))) <= len(training) for _, size in tunes)
+        for kind, texts in fold[:-1]:
+            if kind != "tune":
+                assert texts <= training, f"{kind} saw held-out text"
+        assert sum(kind == "fit" for kind, _ in fold) > 1  # inner fits + the outer fit
+    assert held_out_seen == set(data.texts)
+
+
+def test_cv_with_a_seed_shuffles_documents_between_folds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = load_claudette(write_claudette(tmp_path, copies(3)))
+    seen: list[frozenset[str]] = []
+    original = ClauseClassifier.predict
+
+    def spy(self: ClauseClassifier, texts: list[str]) -> list[list[str]]:
+        seen.append(frozenset(data.groups[data.texts.index(t)] for t in texts))
+        return original(self, texts)
+
+    monkeypatch.setattr(ClauseClassifier, "predict", spy)
+
+    def folds_of(seed: int | None) -> frozenset[frozenset[str]]:
+        seen.clear()
+        got = cross_val_predict(data, TrainParams(word_ngrams=(1, 1)), folds=3, seed=seed)
+        assert len(got) == len(data)
+        assert sorted(g for fold in seen for g in fold) == sorted(set(data.groups))
+        return frozenset(seen)
+
+    splits = {seed: folds_of(seed) for seed in (None, 1, 2, 3)}
+    assert len(set(splits.values())) > 1  # seeds shuffle documents between folds
+    assert folds_of(1) == splits[1]  # the same seed, the same split
