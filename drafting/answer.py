@@ -102,6 +102,31 @@ class ModelAnswer(_Strict):
         Field(min_length=1, max_length=MAX_COMPLIANCE),
     ]
 
+    def without_repeats(self) -> ModelAnswer:
+        """The same answer with repeated choices dropped (the first kept): a category, an
+        excerpt sentence, a compared provision or a cited provision id named twice adds
+        nothing, so code removes the repeat instead of spending a re-ask on it."""
+        compared: set[str] = set()
+        comparisons = []
+        for c in self.comparisons:
+            if c.clause_id not in compared:
+                compared.add(c.clause_id)
+                comparisons.append(c)
+        cited: set[str] = set()
+        citations = []
+        for r in self.regulatory_landscape:
+            if r.provision_id not in cited:
+                cited.add(r.provision_id)
+                citations.append(r)
+        return self.model_copy(
+            update={
+                "categories": list(dict.fromkeys(self.categories)),
+                "excerpt_sentences": list(dict.fromkeys(self.excerpt_sentences)),
+                "comparisons": comparisons,
+                "regulatory_landscape": citations,
+            }
+        )
+
 
 # ---- the per-call JSON Schema ---------------------------------------------------------
 

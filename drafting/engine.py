@@ -96,7 +96,7 @@ def validate_content(
     if data is None:
         return None, "json", errors
     try:
-        answer = ModelAnswer.model_validate(data)
+        answer = ModelAnswer.model_validate(data).without_repeats()
     except ValidationError as exc:
         return None, "schema", format_validation_error(exc)
     errors = check_answer(answer, prepared.view)

@@ -230,3 +230,24 @@ def test_quality_only_failures_are_not_reasked_on_the_local_backend(workspace: P
     other = FakeLLM([lazy, answer()])
     assert draft_analysis(make_ctx(), other).ok  # other backends are re-asked
     assert len(other.requests) == 2
+
+
+def test_repeated_choices_are_dropped_not_re_asked(workspace: Path) -> None:
+    """A slug, sentence, comparison or citation named twice is removed by code (the first
+    kept); the local model did this in 1 of 66 eval cases and lost the case to a re-ask."""
+    base = answer()
+    repeated = answer(
+        categories=base["categories"] + base["categories"][:1],
+        excerpt_sentences=base["excerpt_sentences"] + base["excerpt_sentences"][:1],
+        comparisons=base["comparisons"] + base["comparisons"][:1],
+        regulatory_landscape=base["regulatory_landscape"] + base["regulatory_landscape"][:1],
+    )
+    llm = FakeLLM([repeated])
+    out = draft_analysis(make_ctx(), llm)
+    assert out.ok and out.reasks == 0 and out.analysis is not None
+    a = out.analysis
+    assert len(a.categories) == len(set(a.categories)) == len(base["categories"])
+    assert [c.clause_id for c in a.comparisons] == [c["clause_id"] for c in base["comparisons"]]
+    assert [r.provision_id for r in a.regulatory_landscape] == [
+        r["provision_id"] for r in base["regulatory_landscape"]
+    ]
