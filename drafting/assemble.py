@@ -45,6 +45,33 @@ def regulation_title(provision: RegulationProvision) -> str:
     return bounded(label, 200)
 
 
+MAX_FLAGS = 6
+
+
+def jurisdiction_flags(
+    answer: ModelAnswer, regulatory: list[RegulatoryReference], ctx: DraftContext
+) -> list[JurisdictionFlag]:
+    """The model's flags, then one per jurisdiction of the cited provisions that the model
+    did not flag (code knows where GDPR or the CCPA applies; small models leave the list
+    empty). Each derived flag names the provisions it comes from."""
+    flags = [
+        JurisdictionFlag(jurisdiction=j.jurisdiction, note=j.note)
+        for j in answer.jurisdiction_flags
+    ]
+    flagged = " ".join(f.jurisdiction.lower() for f in flags)
+    derived: dict[str, list[str]] = {}
+    for ref in regulatory:
+        for place in ctx.catalogue[ref.provision_id].jurisdictions:
+            if place.lower() not in flagged:
+                derived.setdefault(place, []).append(ref.title)
+    for place, titles in derived.items():
+        if len(flags) >= MAX_FLAGS:
+            break
+        note = bounded("Engages " + "; ".join(titles) + " (from the cited provisions).", 600)
+        flags.append(JurisdictionFlag(jurisdiction=place, note=note))
+    return flags
+
+
 def assemble(
     answer: ModelAnswer, ctx: DraftContext, prepared: PreparedPrompt, usage: Usage
 ) -> ProvisionAnalysis:
@@ -111,10 +138,7 @@ def assemble(
             "comparisons": comparisons,
             "regulatory_landscape": regulatory,
             "exposure": Exposure(level=answer.exposure.level, rationale=answer.exposure.rationale),
-            "jurisdiction_flags": [
-                JurisdictionFlag(jurisdiction=j.jurisdiction, note=j.note)
-                for j in answer.jurisdiction_flags
-            ],
+            "jurisdiction_flags": jurisdiction_flags(answer, regulatory, ctx),
             "contract_vendor_implications": answer.contract_vendor_implications,
             "compliance_considerations": answer.compliance_considerations,
             "change": change,

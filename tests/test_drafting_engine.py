@@ -251,3 +251,29 @@ def test_repeated_choices_are_dropped_not_re_asked(workspace: Path) -> None:
     assert [r.provision_id for r in a.regulatory_landscape] == [
         r["provision_id"] for r in base["regulatory_landscape"]
     ]
+
+
+def test_jurisdictions_of_cited_provisions_are_flagged_when_the_model_flags_none(
+    workspace: Path,
+) -> None:
+    """The local model left jurisdiction_flags empty in all 66 eval cases: code adds one flag
+    per jurisdiction of the cited provisions, and never repeats one the model flagged."""
+    cites = [
+        {"provision_id": "gdpr:28", "relevance": "A processor contract is required."},
+        {"provision_id": "ccpa:1798.100", "relevance": "Disclosure at collection."},
+    ]
+    out = draft_analysis(
+        make_ctx(), FakeLLM([answer(jurisdiction_flags=[], regulatory_landscape=cites)])
+    )
+    assert out.ok and out.analysis is not None
+    flags = {f.jurisdiction: f.note for f in out.analysis.jurisdiction_flags}
+    assert set(flags) == {"EU/EEA", "California"}
+    assert "Processor" in flags["EU/EEA"] and "General duties" in flags["California"]
+
+    # (another context: an identical request would be served from the call log)
+    ctx = make_ctx(change=modified_change())
+    out = draft_analysis(ctx, FakeLLM([with_change(regulatory_landscape=cites)]))
+    assert out.analysis is not None
+    got = [(f.jurisdiction, f.note) for f in out.analysis.jurisdiction_flags]
+    assert got[0] == ("EU/EEA", "Check Article 28 terms.")  # the model's own flag first
+    assert [j for j, _ in got] == ["EU/EEA", "California"]  # EU/EEA not repeated
