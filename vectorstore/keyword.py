@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-# bm25s logs every index build at DEBUG; under Prefect's root handler that reaches the console.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+def _bm25s() -> Any:  # bm25s ships no type information
+    import bm25s
+
+    # bm25s sets its logger to DEBUG on import and logs every index build; under Prefect's
+    # root handler that reached the console of `clausewatch run`.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 class KeywordIndex:
     """BM25 over ``texts``; ``search`` returns ``(position, score)`` best first."""
 
     def __init__(self, texts: Sequence[str]) -> None:
-        import bm25s
+        bm25s = _bm25s()
 
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
@@ -24,7 +31,7 @@ class KeywordIndex:
             self._bm25.index(tokens, show_progress=False)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        import bm25s
+        bm25s = _bm25s()
 
         if not self.size or not query.strip():
             return []
