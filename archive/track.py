@@ -257,19 +257,7 @@ def _record(
             status = "new"
         else:
             status = "not_modified" if result.not_modified else "unchanged"
-        session.add(
-            FetchAttempt(
-                document_id=doc.id,
-                at=now,
-                outcome=status,
-                http_status=result.status,
-                snapshot_sha256=snapshot_sha,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                normalise_key=key,
-                text_sha256=text_sha,
-            )
-        )
+        session.add(_attempt(doc.id, now, status, result, snapshot_sha, key, text_sha))
         counts = kind_counts(version_changes(session, version)) if version else {}
         return TrackOutcome(
             platform=source.platform,
@@ -282,6 +270,29 @@ def _record(
             snapshot_sha256=snapshot_sha,
             **counts,
         )
+
+
+def _attempt(
+    document_id: int,
+    now: datetime,
+    status: str,
+    result: FetchResult,
+    snapshot_sha: str | None,
+    key: str,
+    text_sha: str,
+) -> FetchAttempt:
+    """A successful fetch attempt, with what the skip of an unchanged fetch compares."""
+    return FetchAttempt(
+        document_id=document_id,
+        at=now,
+        outcome=status,
+        http_status=result.status,
+        snapshot_sha256=snapshot_sha,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        normalise_key=key,
+        text_sha256=text_sha,
+    )
 
 
 def _record_same(
@@ -307,19 +318,7 @@ def _record_same(
         if latest_sha is None or latest_sha != prev.text_sha256:
             return None
         status: TrackStatus = "not_modified" if result.not_modified else "unchanged"
-        session.add(
-            FetchAttempt(
-                document_id=doc.id,
-                at=now,
-                outcome=status,
-                http_status=result.status,
-                snapshot_sha256=snapshot_sha,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                normalise_key=key,
-                text_sha256=latest_sha,
-            )
-        )
+        session.add(_attempt(doc.id, now, status, result, snapshot_sha, key, latest_sha))
     return TrackOutcome(
         platform=source.platform,
         doc_type=source.doc_type,
