@@ -36,14 +36,13 @@ def _listing(ids: Collection[str]) -> str:
 
 
 def check_answer(answer: ModelAnswer, view: PromptView) -> list[str]:
+    """Choices that do not resolve (repeats are already dropped by ``without_repeats``)."""
     errors: list[str] = []
     for slug in answer.categories:
         if slug not in CATEGORIES:
             errors.append(
                 f"categories: {slug!r} is not a taxonomy slug; use slugs from the CATEGORIES list"
             )
-    if len(set(answer.categories)) != len(answer.categories):
-        errors.append("categories: list each slug once")
     for n in answer.excerpt_sentences:
         if not 1 <= n <= view.sentence_count:
             errors.append(
@@ -52,7 +51,6 @@ def check_answer(answer: ModelAnswer, view: PromptView) -> list[str]:
             )
     if view.with_change and not answer.change_summary:
         errors.append("change_summary: required, one line saying what the change does")
-    seen: set[str] = set()
     for i, c in enumerate(answer.comparisons):
         where = f"comparisons[{i}]"
         if c.clause_id not in view.comparable_sentences:
@@ -61,16 +59,12 @@ def check_answer(answer: ModelAnswer, view: PromptView) -> list[str]:
                 f"COMPARABLE PROVISIONS: {_listing(view.comparable_sentences)}"
             )
             continue
-        if c.clause_id in seen:
-            errors.append(f"{where}: provision {c.clause_id} is compared twice; compare it once")
-        seen.add(c.clause_id)
         shown = view.comparable_sentences[c.clause_id]
         if not 1 <= c.sentence <= shown:
             errors.append(
                 f"{where}: provision {c.clause_id} has no sentence {c.sentence}; "
                 f"choose between 1 and {shown}"
             )
-    cited: set[str] = set()
     for i, r in enumerate(answer.regulatory_landscape):
         where = f"regulatory_landscape[{i}]"
         if r.provision_id not in view.regulation_ids:
@@ -78,9 +72,6 @@ def check_answer(answer: ModelAnswer, view: PromptView) -> list[str]:
                 f"{where}: provision_id {r.provision_id!r} is not one of the REGULATION "
                 f"CANDIDATES; use only: {_listing(view.regulation_ids)}"
             )
-        elif r.provision_id in cited:
-            errors.append(f"{where}: {r.provision_id} is cited twice; cite it once")
-        cited.add(r.provision_id)
     return errors
 
 
