@@ -13,9 +13,32 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("CLAUSEWATCH_TEST_SHARED", REPO.parent / "shared"))
 SHARED_DATA = SHARED / "data"
 POLICIES = SHARED_DATA / "policies"
+CHROMIUM = os.environ.get("CLAUSEWATCH_CHROMIUM", "/usr/bin/chromium")
+
+# A fresh clone has nothing but Python: tests that need the shared data, PostgreSQL or a system
+# Chromium are skipped there with their reason. CI (.ci/run) provides all three and sets
+# CLAUSEWATCH_TESTS_REQUIRE_ALL=1, which turns every such skip into a failure.
+REQUIRE_ALL = os.environ.get("CLAUSEWATCH_TESTS_REQUIRE_ALL", "") == "1"
+
+
+def unavailable(reason: str) -> None:
+    """Skip (fresh clone) or fail (CI, where everything must be present) for a missing need."""
+    if REQUIRE_ALL:
+        pytest.fail(f"CLAUSEWATCH_TESTS_REQUIRE_ALL=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def chromium_path() -> str:
+    """The system Chromium the browser tests drive, or a skip/failure saying it is missing."""
+    import shutil
+
+    found = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).is_file() else None)
+    if not found:
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium; CLAUSEWATCH_CHROMIUM)")
+    return str(found)
 
 
 @pytest.fixture
@@ -75,9 +98,31 @@ def db_workspace(
         yield workspace
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_ALL and not POLICIES.exists():
+        raise pytest.UsageError(f"CLAUSEWATCH_TESTS_REQUIRE_ALL=1 but no shared data at {POLICIES}")
+    if REQUIRE_ALL and not os.environ.get("CLAUSEWATCH_TEST_DATABASE_URL"):
+        raise pytest.UsageError(
+            "CLAUSEWATCH_TESTS_REQUIRE_ALL=1 but CLAUSEWATCH_TEST_DATABASE_URL is not set"
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    missing = []
     if not POLICIES.exists():
-        raise pytest.UsageError(f"shared data not found at {POLICIES}")
+        missing.append(f"shared data ({SHARED_DATA})")
+    if not os.environ.get("CLAUSEWATCH_TEST_DATABASE_URL"):
+        missing.append("PostgreSQL (CLAUSEWATCH_TEST_DATABASE_URL)")
+    if not missing:
+        return []
+    return [f"clausewatch: tests needing {', '.join(missing)} are skipped (CI provides them)"]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("shared_data") and not POLICIES.exists():
+        unavailable(f"needs the shared data at {SHARED_DATA} (absent in a fresh clone)")
+    if item.get_closest_marker("chromium"):
+        chromium_path()
 
 
 @pytest.fixture(scope="session")

@@ -125,6 +125,7 @@ def copy_docs(tmp_path: Path, docs: list[tuple[str, str]], upto: int | None = No
     return root
 
 
+@pytest.mark.shared_data
 def test_import_real_documents_twice(db_workspace: Path, tmp_path: Path) -> None:
     docs = [("claude-ai", "privacy_policy"), ("cursor", "terms_of_service")]
     root = copy_docs(tmp_path, docs, upto=3)
@@ -155,6 +156,7 @@ def test_import_real_documents_twice(db_workspace: Path, tmp_path: Path) -> None
         assert all(version_changes(s, v) for v in versions[1:])
 
 
+@pytest.mark.shared_data
 def test_history_json_and_table(db_workspace: Path, tmp_path: Path) -> None:
     root = copy_docs(tmp_path, [("mistral-ai", "privacy_policy")], upto=3)
     runner = CliRunner()
@@ -275,6 +277,7 @@ def test_track_with_an_open_session_and_cli(db_workspace: Path, loopback: None) 
     assert "HTTP 404" in result.output
 
 
+@pytest.mark.shared_data
 @pytest.mark.slow
 def test_import_whole_corpus_twice(db_workspace: Path) -> None:
     first = import_tree(POLICIES)

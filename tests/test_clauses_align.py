@@ -152,6 +152,7 @@ def _documents() -> dict[Path, list[Path]]:
     return docs
 
 
+@pytest.mark.shared_data
 @pytest.mark.slow
 def test_every_consecutive_real_pair_diffs_and_self_diffs_are_empty() -> None:
     pairs = 0
@@ -244,6 +245,7 @@ print(h.hexdigest())
 """
 
 
+@pytest.mark.shared_data
 def test_alignment_does_not_depend_on_the_hash_seed() -> None:
     """Ties between equally good candidates break the same way in every process (these pairs
     came out differently under PYTHONHASHSEED 1-4 when candidates were gathered from sets)."""

@@ -27,6 +27,7 @@ def _run(
     return (code if isinstance(code, int) else 1), out, err
 
 
+@pytest.mark.shared_data
 def test_segment_json_contract(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -39,6 +40,7 @@ def test_segment_json_contract(
     assert len({c["id"] for c in clauses}) == len(clauses)
 
 
+@pytest.mark.shared_data
 def test_diff_json_contract(
     workspace: Path,
     tmp_path: Path,
@@ -70,6 +72,7 @@ def test_diff_json_contract(
     assert removed["new"] is None and removed["old"]["path"] == ["T"]
 
 
+@pytest.mark.shared_data
 def test_diff_of_a_version_with_itself_and_readable_report(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,6 +85,7 @@ def test_diff_of_a_version_with_itself_and_readable_report(
     assert "unchanged" in out.splitlines()[0] or "unchanged" in out
 
 
+@pytest.mark.shared_data
 def test_segment_report(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

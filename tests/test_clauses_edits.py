@@ -18,6 +18,8 @@ from clauses.segment import segment
 from schemas.clauses import ClauseSeg
 from tests.conftest import POLICIES
 
+pytestmark = pytest.mark.shared_data
+
 FILES = sorted(str(p) for p in POLICIES.glob("*/*/*.md"))
 # keep the biggest documents out of the random draws so each example stays quick
 SMALL = [f for f in FILES if Path(f).stat().st_size < 120_000]

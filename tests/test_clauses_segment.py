@@ -151,6 +151,7 @@ def test_date_lines(line: str, expected: bool) -> None:
     assert is_date_line(line) is expected
 
 
+@pytest.mark.shared_data
 def test_every_real_policy_segments() -> None:
     files = sorted(POLICIES.glob("*/*/*.md"))
     assert len(files) >= 200

@@ -50,6 +50,7 @@ def _first_modified(doc: Path) -> tuple[ClauseInput, ChangeInput]:
     raise AssertionError(f"no modified clause in {doc}")
 
 
+@pytest.mark.shared_data
 @pytest.mark.slow
 @pytest.mark.parametrize("doc", ["cursor/privacy_policy", "claude-ai/privacy_policy"])
 def test_local_model_drafts_a_real_changed_clause(local_workspace: Path, doc: str) -> None:

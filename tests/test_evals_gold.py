@@ -100,6 +100,7 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[*_\[\]\\`]", "", text).split())
 
 
+@pytest.mark.shared_data
 def test_shipped_analysis_clauses_are_quoted_from_the_policies() -> None:
     from tests.conftest import SHARED_DATA
 

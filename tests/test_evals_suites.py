@@ -25,6 +25,7 @@ def test_unknown_suite(workspace: Path) -> None:
         run_suite("nope", RunOptions())
 
 
+@pytest.mark.shared_data
 def test_change_detection_smoke(workspace: Path) -> None:
     report = run_suite("change-detection", RunOptions(limit=2))
     assert report.metrics["documents"] == 2
@@ -66,6 +67,7 @@ def test_clause_classification_on_claudette_layout(workspace: Path, tmp_path: Pa
     assert 0 < cv.metrics["unfair_tos.macro_f1"] <= 1
 
 
+@pytest.mark.shared_data
 def test_clause_classification_on_opp115(workspace: Path) -> None:
     report = run_suite(
         "clause-classification", RunOptions(data=SHARED_DATA / "gold" / "opp115", limit=40)
@@ -151,6 +153,7 @@ def test_analysis_counts_reasks_and_flags(workspace: Path) -> None:
     assert report.metrics["reasks_per_case"] > 0
 
 
+@pytest.mark.shared_data
 def test_cli_run_json_out_and_check(workspace: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(

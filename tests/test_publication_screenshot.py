@@ -10,6 +10,7 @@ from publication.screenshot import build_demo_site, screenshot
 
 
 @pytest.mark.slow
+@pytest.mark.chromium
 def test_demo_provision_page_renders_in_chromium(workspace: Path, tmp_path: Path) -> None:
     page = build_demo_site(tmp_path / "site")
     assert "Nimbus AI now trains its models" in page.read_text()

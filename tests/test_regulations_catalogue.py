@@ -81,6 +81,7 @@ def test_entries_are_well_formed() -> None:
         assert citation(prov) in search_text(prov)
 
 
+@pytest.mark.shared_data
 def test_titles_match_the_official_texts() -> None:
     official = _official()
     checked = 0
@@ -94,6 +95,7 @@ def test_titles_match_the_official_texts() -> None:
     assert checked >= 100
 
 
+@pytest.mark.shared_data
 def test_ids_exist_in_the_official_texts() -> None:
     official = _official()
     for pid in load_catalogue():
@@ -101,6 +103,7 @@ def test_ids_exist_in_the_official_texts() -> None:
             assert pid in official, f"{pid} is not an article/section of the real text"
 
 
+@pytest.mark.shared_data
 def test_obligations_are_written_in_our_words() -> None:
     """No run of 10 words of an obligation appears verbatim in the official article text
     (statutory link names such as "Do Not Sell or Share My Personal Information" are 8-9 words)."""

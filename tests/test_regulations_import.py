@@ -46,6 +46,7 @@ def store(workspace: Path) -> Iterator[VectorStore]:
     forget_clients()
 
 
+@pytest.mark.shared_data
 def test_files_map_to_catalogue_ids(texts: Path) -> None:
     found = {classify(p, texts) for p in texts.rglob("*.md")}
     assert found == {
@@ -59,6 +60,7 @@ def test_files_map_to_catalogue_ids(texts: Path) -> None:
     }
 
 
+@pytest.mark.shared_data
 def test_chunks_are_bounded_and_keep_titles(texts: Path) -> None:
     chunks = list(read_chunks(texts, max_words=120))
     by_id: dict[str, list[str]] = {}
@@ -80,6 +82,7 @@ def test_chunk_text_splits_long_paragraphs() -> None:
     assert [len(c.split()) for c in chunks] == [100, 100, 62]  # the rest is packed together
 
 
+@pytest.mark.shared_data
 def test_import_is_incremental_and_linked(texts: Path, store: VectorStore) -> None:
     index_catalogue(store)
     catalogue_entries = store.count()
@@ -103,6 +106,7 @@ def test_import_is_incremental_and_linked(texts: Path, store: VectorStore) -> No
     assert not store.get(where={"provision_id": "gdpr:60"})
 
 
+@pytest.mark.shared_data
 def test_fulltext_hits_map_to_catalogue_ids(texts: Path, store: VectorStore) -> None:
     import_fulltexts(texts, store=store)
     query = "The processor shall not engage another processor without prior written authorisation."
@@ -127,6 +131,7 @@ def test_bad_directories_are_input_errors(tmp_path: Path, store: VectorStore) ->
         import_fulltexts(tmp_path / "bad", store=store)
 
 
+@pytest.mark.shared_data
 def test_cli_import_and_search(texts: Path, workspace: Path) -> None:
     forget_clients()
     runner = CliRunner()
@@ -138,6 +143,7 @@ def test_cli_import_and_search(texts: Path, workspace: Path) -> None:
     forget_clients()
 
 
+@pytest.mark.shared_data
 def test_imported_full_texts_do_not_degrade_the_gold_scores(
     texts: Path, store: VectorStore
 ) -> None:

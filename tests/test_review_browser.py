@@ -16,6 +16,7 @@ from tests.conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("CLAUSEWATCH_CHROMIUM", "/usr/bin/chromium")
+pytestmark = pytest.mark.chromium
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

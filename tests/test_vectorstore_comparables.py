@@ -16,7 +16,7 @@ from vectorstore.indexing import index_provisions
 from vectorstore.retrieval import similar_provisions
 from vectorstore.store import forget_clients
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
 PLATFORMS = [
     "claude-ai", "codeium", "cursor", "hugging-face", "midjourney", "openrouter", "perplexity",

@@ -63,6 +63,7 @@ def no_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", loopback_only)
 
 
+@pytest.mark.shared_data
 def test_every_collection_uses_our_embedding_function(
     no_default: None, db_workspace: Path, tmp_path: Path
 ) -> None:
