@@ -168,9 +168,17 @@ def validate_sources(path: Path) -> tuple[list[SourceDecl], list[SourceProblem]]
             entry.add(f"duplicate of entry {seen[pair]} (same platform and doc_type)")
             continue
         seen[pair] = entry.label
-        valid.append(decl.model_copy(update={"url": resolve_location(decl.url, base_dir)}))
+        valid.append(_resolved(decl, base_dir))
     problems.sort(key=lambda p: p.line or 0)
     return valid, problems
+
+
+def _resolved(decl: SourceDecl, base_dir: Path) -> SourceDecl:
+    """``decl`` with its file locations (the document's and its parts') made absolute."""
+    parts = [
+        part.model_copy(update={"url": resolve_location(part.url, base_dir)}) for part in decl.parts
+    ]
+    return decl.model_copy(update={"url": resolve_location(decl.url, base_dir), "parts": parts})
 
 
 class _Entry:
@@ -226,19 +234,44 @@ class _Entry:
                     field=".".join(loc) if loc else None,
                     line=self.line_of(field) if field else None,
                 )
+        self.check_page(raw, base_dir, self.keys, prefix="")
+        raw_parts = raw.get("parts")
+        part_nodes = self.keys.get("parts", (None, None))[1]
+        if isinstance(raw_parts, list) and isinstance(part_nodes, yaml.SequenceNode):
+            if not raw_parts:
+                self.add("'parts' is empty: list the pages or drop it", field="parts")
+            for i, (part, node) in enumerate(zip(raw_parts, part_nodes.value, strict=True)):
+                if isinstance(part, dict):
+                    self.check_page(part, base_dir, _key_nodes(node), prefix=f"parts.{i}.")
+        return decl if self.ok else None
+
+    def check_page(
+        self,
+        raw: dict[str, Any],
+        base_dir: Path,
+        keys: dict[str, tuple[yaml.Node, yaml.Node]],
+        prefix: str,
+    ) -> None:
+        """The URL and selectors of the document or of one of its parts."""
+
+        def line_of(field: str) -> int | None:
+            for name in (field, "keep") if field == "select" else (field,):
+                if name in keys:
+                    return _line(keys[name][1])
+            return self.line
+
         url = raw.get("url")
         if isinstance(url, str) and url:
             url_problem = _check_url(url, base_dir)
             if url_problem:
-                self.add(url_problem, field="url", line=self.line_of("url"))
+                self.add(url_problem, field=f"{prefix}url", line=line_of("url"))
         for fld in ("select", "remove"):
             sels = raw.get(fld, raw.get("keep") if fld == "select" else None)
             if isinstance(sels, list):
                 for msg in _check_selectors([s for s in sels if isinstance(s, str)]):
-                    self.add(msg, field=fld, line=self.line_of(fld))
+                    self.add(msg, field=f"{prefix}{fld}", line=line_of(fld))
         if "select" in raw and "keep" in raw:
-            self.add("give either 'select' or 'keep', not both", field="select")
-        return decl if self.ok else None
+            self.add("give either 'select' or 'keep', not both", field=f"{prefix}select")
 
 
 def load_sources(path: Path) -> list[SourceDecl]:

@@ -8,6 +8,15 @@ Declarations file::
         url: https://nimbus.example/privacy   # https://, http:// or file:// (relative to the file)
         select: ["article.legal"]      # optional CSS selectors of the part to keep ("keep" too)
         remove: ["#cookie-banner"]     # optional CSS selectors of parts to drop
+        render: true                   # optional: the text only appears after JavaScript runs
+
+      - platform: nimbus-ai            # a document published in parts: fetched one by one,
+        doc_type: acceptable_use_policy   # joined in this order; a failed part fails it all
+        parts:                         # (``url`` may be given too: the document's address
+          - url: https://nimbus.example/usage      # shown to readers; default: first part's)
+            select: [main]
+          - url: https://nimbus.example/usage/images
+            render: true
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, get_args
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 DocType = Literal[
     "privacy_policy",
@@ -33,6 +42,14 @@ DocType = Literal[
     "community_guidelines",
     "copyright_policy",
     "ai_policy",
+    "commercial_terms",
+    "service_level_agreement",
+    "business_privacy_policy",
+    "in_app_purchases_policy",
+    "brand_guidelines",
+    "vulnerability_disclosure_policy",
+    "law_enforcement_guidelines",
+    "imprint",
 ]
 DOC_TYPES: tuple[str, ...] = get_args(DocType)
 
@@ -40,8 +57,24 @@ PLATFORM_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
 URL_SCHEMES = ("https", "http", "file")
 
 
+class SourcePart(BaseModel):
+    """One page of a document published in parts (or the one page of a plain document)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    url: str = Field(min_length=1, max_length=4000)
+    select: list[str] = Field(default_factory=list, validation_alias=AliasChoices("select", "keep"))
+    remove: list[str] = Field(default_factory=list)
+    render: bool = False  # the text only appears after JavaScript runs
+
+
 class SourceDecl(BaseModel):
-    """One tracked document. After loading, a relative ``file:`` URL is absolute."""
+    """One tracked document. After loading, a relative ``file:`` URL is absolute.
+
+    A plain document is one ``url`` (with ``select``/``remove``/``render``); a document
+    published in parts lists them in ``parts`` (each with its own selectors and ``render``)
+    and ``url`` defaults to the first part's.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -50,10 +83,45 @@ class SourceDecl(BaseModel):
     url: str = Field(min_length=1, max_length=4000)
     select: list[str] = Field(default_factory=list, validation_alias=AliasChoices("select", "keep"))
     remove: list[str] = Field(default_factory=list)
+    render: bool = False  # the text only appears after JavaScript runs
+    parts: list[SourcePart] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_of_first_part(cls, data: object) -> object:
+        if isinstance(data, dict) and "url" not in data:
+            parts = data.get("parts")
+            if isinstance(parts, list) and parts and isinstance(parts[0], dict):
+                first = parts[0].get("url")
+                if isinstance(first, str):
+                    return {**data, "url": first}
+        return data
+
+    @model_validator(mode="after")
+    def _parts_carry_their_own_settings(self) -> SourceDecl:
+        if self.parts and (self.select or self.remove or self.render):
+            raise ValueError(
+                "with 'parts', give select, remove and render on each part, not on the document"
+            )
+        return self
 
     @property
     def key(self) -> str:
         return f"{self.platform}/{self.doc_type}"
+
+    @property
+    def fetch_parts(self) -> list[SourcePart]:
+        """What to fetch, in order: the declared parts, or the document's one page."""
+        if self.parts:
+            return list(self.parts)
+        return [
+            SourcePart(url=self.url, select=self.select, remove=self.remove, render=self.render)
+        ]
+
+    @property
+    def needs_render(self) -> bool:
+        """Whether any page of this document needs JavaScript to show its text."""
+        return any(part.render for part in self.fetch_parts)
 
 
 class SourcesFile(BaseModel):
