@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     llm_cache: bool = True  # reuse stored answers for identical requests
     llm_local_start_timeout_s: float = 180.0  # loading the local model and health check
     llm_local_idle_s: float = 300.0  # keep the local server this long after last close
+    llm_stall_s: float = Field(default=120.0, gt=0)  # no token for this long: StallTimeout
+    # every LLM call of one draft (re-asks included) must finish within this: BudgetExceeded
+    llm_draft_budget_s: float = Field(default=600.0, gt=0)
 
     # review app
     secret_key: SecretStr | None = None  # unset: generated once into <home>/review-secret-key

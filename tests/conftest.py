@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,9 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+# the shared local model server's lock/address files and the measured speed: never the user's
+# real ones (llm.runtime); one folder for the test session, inherited by subprocesses
+os.environ["CLAUSEWATCH_LLM_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="clausewatch-llm-rt-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CLAUSEWATCH_TEST_SHARED", REPO.parent / "shared"))
