@@ -23,10 +23,28 @@ class BlockedAddressError(InputError):
     """The URL's host resolves to an address the SSRF guard refuses."""
 
 
-def is_public(addr: IPAddress) -> bool:
-    mapped = getattr(addr, "ipv4_mapped", None)
-    if mapped is not None:
-        addr = mapped
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215 local-use prefixes
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d (RFC 4291)
+
+
+def embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and may be routed to: IPv4-mapped
+    (``::ffff:0:0/96``), IPv4-compatible (``::/96``), 6to4 (``2002::/16``), Teredo
+    (``2001::/32``: server and client) and NAT64 (``64:ff9b::/96``)."""
+    found: list[ipaddress.IPv4Address] = []
+    if addr.ipv4_mapped is not None:
+        found.append(addr.ipv4_mapped)
+    if addr.sixtofour is not None:
+        found.append(addr.sixtofour)
+    if addr.teredo is not None:
+        found.extend(addr.teredo)
+    if addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):
+        found.append(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+    return found
+
+
+def _is_public_single(addr: IPAddress) -> bool:
     return not (
         addr.is_private
         or addr.is_loopback
@@ -36,6 +54,21 @@ def is_public(addr: IPAddress) -> bool:
         or addr.is_unspecified
         or not addr.is_global
     )
+
+
+def is_public(addr: IPAddress) -> bool:
+    """Whether ``addr`` is a public address. An IPv6 address that embeds an IPv4 address
+    (mapped, compatible, 6to4, Teredo, NAT64) is public only if every embedded address is
+    (and, except for a mapped one, the IPv6 address itself): ``2002:7f00:1::`` reaches
+    127.0.0.1 through a 6to4 relay. NAT64 local-use prefixes are never public."""
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:  # the host's own IPv4 stack: the IPv4 rules alone
+            return _is_public_single(addr.ipv4_mapped)
+        if addr in _NAT64_LOCAL:
+            return False
+        if not all(_is_public_single(v4) for v4 in embedded_ipv4(addr)):
+            return False
+    return _is_public_single(addr)
 
 
 def resolve(host: str, port: int) -> list[IPAddress]:
