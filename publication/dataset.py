@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from publication.catalog import DATASET_SCHEMA_VERSION, Catalog, Dataset
+from publication.names import clean_tree
 
 DATASET_PATH = "data/dataset.json"
 SCHEMA_PATH = f"data/schema/dataset-{DATASET_SCHEMA_VERSION}.json"
@@ -35,9 +36,10 @@ def dataset_schema(site_url: str) -> dict[str, Any]:
 
 
 def _dumps(value: Any) -> bytes:
-    """Sorted, indented JSON; ``<``, ``>`` and ``&`` as escapes so that policy text can never
-    be read as markup even if the file is served with the wrong content type."""
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+    """Sorted, indented JSON without control or bidi-control characters; ``<``, ``>`` and ``&``
+    as escapes so that policy text can never be read as markup even if the file is served with
+    the wrong content type."""
+    text = json.dumps(clean_tree(value), ensure_ascii=False, indent=2, sort_keys=True)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (text + "\n").encode("utf-8")
 

@@ -9,7 +9,7 @@ from clausewatch.settings import get_settings
 from publication.catalog import DATASET_SCHEMA_VERSION, PublishedAnalysis
 from publication.delivery import Message
 from publication.feeds import absolute
-from publication.names import display_name
+from publication.names import clean_tree, display_name
 from publication.render import html_env, text_env
 from storage.models import Subscriber
 
@@ -17,7 +17,8 @@ from storage.models import Subscriber
 def _item_payload(item: PublishedAnalysis, site_url: str) -> dict[str, Any]:
     data = item.model_dump(mode="json")
     data["url"] = absolute(site_url, item.page)
-    return data
+    cleaned: dict[str, Any] = clean_tree(data)
+    return cleaned
 
 
 def alert_message(item: PublishedAnalysis, sub: Subscriber) -> Message:

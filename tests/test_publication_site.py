@@ -345,6 +345,51 @@ def test_control_characters_are_dropped_from_pages_and_feeds(
     assert "Nimbus AI: Bell and escape title" in [e.title for e in feed.entries]
 
 
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_are_dropped_from_pages_feeds_dataset_and_payloads(
+    db_workspace: Path, tmp_path: Path
+) -> None:
+    """A right-to-left override in policy text or model output makes published text read
+    differently from what it says ("Trojan Source"): no writer lets one through."""
+    from publication.messages import alert_message
+    from storage.models import Subscriber
+
+    hidden = "".join(f"{c}x" for c in BIDI_CONTROLS)
+    with session_scope() as session:
+        seeded = seed(session)
+        draft = session.get(Draft, seeded.nimbus.id)
+        assert draft is not None
+        analysis = dict(draft.analysis or {})
+        analysis["title"] = "Opt \u202eout\u202c of training"
+        analysis["summary"] = f"Summary {hidden} ends."
+        analysis["key_point"] = "Isolated \u2066text\u2069 here."
+        analysis["compliance_considerations"] = [f"Check {hidden}."]
+        draft.analysis = analysis
+    out = tmp_path / "site"
+    with session_scope() as session:
+        assert build_site(session, out).analyses == 3
+    texts = all_text(out)
+    assert "data/dataset.json" in texts and "feeds/all.atom" in texts
+    for path, text in texts.items():
+        found = sorted({f"U+{ord(c):04X}" for c in text if c in BIDI_CONTROLS})
+        assert not found, f"{path} carries {found}"
+    page = _provision(out, "nimbus-ai").read_text()
+    assert "Opt out of training" in page and "Isolated text here." in page
+    dataset = json.loads(texts["data/dataset.json"])
+    titles = [a["analysis"]["title"] for a in dataset["analyses"]]
+    assert "Opt out of training" in titles
+
+    with session_scope() as session:
+        item = next(a for a in load_catalog(session).analyses if a.draft_id == seeded.nimbus.id)
+        sub = Subscriber(id=1, channel="webhook", target="https://example.org/", mode="alert")
+        message = alert_message(item, sub)
+    blob = json.dumps(message.payload, ensure_ascii=False) + message.text + message.html
+    assert not [c for c in blob if c in BIDI_CONTROLS]
+    assert message.payload["analysis"]["analysis"]["title"] == "Opt out of training"
+
+
 def test_bad_site_url_or_output_path_is_a_clear_error(
     db_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
