@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import parts
 from archive.fetch import Fetcher, FetchResult
 from archive.normalize import normalisation_key, normalise_markdown, to_markdown
 from archive.snapshots import read_snapshot, store_snapshot
@@ -158,6 +159,8 @@ def track_source(
     try:
         prev = _previous(sessions, source)
         document_id = prev.document_id
+        if source.parts:
+            return _record_parts(sessions, source, prev, fetcher, now or utcnow())
         conditional = prev.url_unchanged and prev.snapshot_sha256 is not None
         result = fetcher.fetch(
             source.url,
@@ -199,6 +202,36 @@ def track_source(
             fetcher.close()
 
 
+def _record_parts(
+    sessions: SessionsArg,
+    source: SourceDecl,
+    prev: _Previous,
+    fetcher: Fetcher,
+    now: datetime,
+) -> TrackOutcome:
+    """A document published in parts: every part fetched (else PartError, nothing recorded
+    but the failure), each part's raw bytes kept, the manifest recorded as the snapshot."""
+    fetched = parts.fetch_parts(fetcher, source.parts)
+    with _transaction(sessions) as session:
+        for item in fetched:
+            store_snapshot(session, item.result.body, item.result.content_type)
+    manifest = parts.parts_manifest(fetched)
+    result = FetchResult(
+        url=source.url, status=200, body=manifest, content_type=parts.PARTS_CONTENT_TYPE
+    )
+    return _record(
+        sessions,
+        source,
+        prev,
+        result,
+        manifest,
+        parts.PARTS_CONTENT_TYPE,
+        now,
+        key=parts.parts_normalisation_key(fetched),
+        convert=lambda: parts.parts_markdown(fetched),
+    )
+
+
 def _record(
     sessions: SessionsArg,
     source: SourceDecl,
@@ -207,19 +240,25 @@ def _record(
     body: bytes,
     content_type: str,
     now: datetime,
+    *,
+    key: str | None = None,
+    convert: Callable[[], str] | None = None,
 ) -> TrackOutcome:
+    """Record one successful fetch. ``key`` and ``convert`` (normalisation key and text)
+    default to those of ``body`` under the source's selectors."""
     snapshot_sha: str | None = None
     if not result.not_modified:
         with _transaction(sessions) as session:
             snapshot_sha = store_snapshot(session, body, content_type)
     else:
         snapshot_sha = prev.snapshot_sha256
-    key = normalisation_key(
-        content_type=content_type,
-        location=result.url,
-        select=source.select,
-        remove=source.remove,
-    )
+    if key is None:
+        key = normalisation_key(
+            content_type=content_type,
+            location=result.url,
+            select=source.select,
+            remove=source.remove,
+        )
     if (
         snapshot_sha is not None
         and snapshot_sha == prev.snapshot_sha256
@@ -230,13 +269,16 @@ def _record(
         if same is not None:
             return same
     try:
-        markdown = to_markdown(
-            body,
-            content_type=content_type,
-            location=result.url,
-            select=source.select,
-            remove=source.remove,
-        )
+        if convert is not None:
+            markdown = convert()
+        else:
+            markdown = to_markdown(
+                body,
+                content_type=content_type,
+                location=result.url,
+                select=source.select,
+                remove=source.remove,
+            )
         text_sha = text_sha256(normalise_markdown(markdown))
     except ClausewatchError as exc:
         return _record_failure(
