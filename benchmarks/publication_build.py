@@ -93,6 +93,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
         os.environ["CLAUSEWATCH_HOME"] = str(Path(tmp) / "home")
         os.environ.pop("CLAUSEWATCH_DATABASE_URL", None)
+        os.environ["CLAUSEWATCH_ALLOW_PRIVATE_ADDRESSES"] = "true"  # the loopback webhook server
         from publication.alerts import send_same_day_alerts
         from publication.site import build_site
         from storage.db import session_scope

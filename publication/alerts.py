@@ -11,7 +11,7 @@ from publication.catalog import load_catalog
 from publication.delivery import DeliveryReport, cancel_open, deliver
 from publication.messages import alert_message
 from publication.subscriptions import active_subscribers, matches, subscribed_since
-from publication.webhook import new_client
+from publication.targets import webhook_client
 
 
 def send_same_day_alerts(session: Session) -> DeliveryReport:
@@ -28,7 +28,7 @@ def send_same_day_alerts(session: Session) -> DeliveryReport:
         "the analysis is no longer published",
     )
     oldest_first = sorted(catalog.analyses, key=lambda a: (a.approved_at, a.draft_id))
-    with new_client(get_settings().webhook_timeout_s) as http:
+    with webhook_client(get_settings()) as http:
         for sub in active_subscribers(session, "alert"):
             for item in oldest_first:
                 if not subscribed_since(sub, item) or not matches(sub, item):

@@ -146,6 +146,7 @@ def add(
             min_exposure=min_exposure.capitalize() if min_exposure else None,
             name=name,
             secret=secret,
+            on_warning=lambda line: typer.echo(line, err=True),
         )
         sub_id, mode, what, sub_secret = sub.id, sub.mode, describe(sub), sub.secret
     typer.echo(f"subscriber {sub_id} added: {channel} {mode} ({what})")

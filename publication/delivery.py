@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clausewatch.errors import ClausewatchError
 from clausewatch.settings import Settings, get_settings
 from publication.mailer import build_email, send_email
+from publication.targets import check_email, check_webhook_url, webhook_client
 from publication.webhook import DeliveryFailed, post_webhook
 from storage.models import Delivery, Subscriber
 from storage.models.base import utcnow
@@ -68,21 +71,30 @@ def _send(
     if sub.channel == "webhook":
         payload = {**message.payload, "delivery_id": delivery.id}
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        return post_webhook(
-            sub.target,
-            sub.secret or "",
-            body,
-            event=message.event,
-            delivery_id=str(delivery.id),
-            attempts=settings.delivery_attempts,
-            backoff_s=settings.delivery_backoff_s,
-            timeout_s=settings.webhook_timeout_s,
-            user_agent=settings.user_agent,
-            client=http,
-        )
+        try:  # vetted again now: the address may have changed since the subscriber was added
+            url = check_webhook_url(sub.target, allow_private=settings.allow_private_addresses)
+        except ClausewatchError as exc:
+            raise DeliveryFailed(f"webhook {type(exc).__name__}: {exc}", 0) from exc
+        with ExitStack() as stack:
+            client = http or stack.enter_context(webhook_client(settings))
+            return post_webhook(
+                url,
+                sub.secret or "",
+                body,
+                event=message.event,
+                delivery_id=str(delivery.id),
+                attempts=settings.delivery_attempts,
+                backoff_s=settings.delivery_backoff_s,
+                user_agent=settings.user_agent,
+                client=client,
+            )
     if sub.channel == "email":
-        msg = build_email(settings, sub.target, message.subject, message.text, message.html)
-        return send_email(settings, msg)
+        try:  # rows written before targets were validated whole may hold a list
+            address, _name = check_email(sub.target)
+        except ClausewatchError as exc:
+            raise DeliveryFailed(str(exc), 0) from exc
+        msg = build_email(settings, address, message.subject, message.text, message.html)
+        return send_email(settings, msg, address)
     raise DeliveryFailed(f"unknown channel {sub.channel!r}", 0)
 
 

@@ -17,7 +17,7 @@ from publication.catalog import Catalog, PublishedAnalysis, load_catalog
 from publication.delivery import OPEN_STATUSES, DeliveryReport, cancel_open, deliver
 from publication.messages import digest_message
 from publication.subscriptions import active_subscribers, matches
-from publication.webhook import new_client
+from publication.targets import webhook_client
 from storage.models import Delivery, Subscriber
 
 
@@ -84,7 +84,7 @@ def send_weekly_digest(session: Session, now: datetime | None = None) -> Deliver
         report,
         "none of the digest's analyses is still published",
     )
-    with new_client(get_settings().webhook_timeout_s) as http:
+    with webhook_client(get_settings()) as http:
         for sub in active_subscribers(session, "digest"):
             created = sub.created_at.replace(tzinfo=UTC)
             outstanding = session.scalars(

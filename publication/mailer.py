@@ -41,7 +41,7 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError))
 
 
-def _send_once(settings: Settings, msg: EmailMessage) -> None:
+def _send_once(settings: Settings, msg: EmailMessage, recipient: str) -> None:
     assert settings.smtp_host is not None
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as s:
         s.ehlo()
@@ -51,11 +51,12 @@ def _send_once(settings: Settings, msg: EmailMessage) -> None:
         if settings.smtp_username:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             s.login(settings.smtp_username, password)
-        s.send_message(msg)
+        s.send_message(msg, to_addrs=[recipient])
 
 
-def send_email(settings: Settings, msg: EmailMessage) -> int:
-    """Send ``msg``; return the number of tries it took, or raise :class:`DeliveryFailed`."""
+def send_email(settings: Settings, msg: EmailMessage, recipient: str) -> int:
+    """Send ``msg`` to ``recipient`` alone (never to whatever its headers list); return the
+    number of tries it took, or raise :class:`DeliveryFailed`."""
     if not settings.smtp_host:
         raise DeliveryFailed("SMTP is not configured (set CLAUSEWATCH_SMTP_HOST)", 0)
     tries = 0
@@ -71,7 +72,7 @@ def send_email(settings: Settings, msg: EmailMessage) -> int:
         for attempt in retrying:
             with attempt:
                 tries += 1
-                _send_once(settings, msg)
+                _send_once(settings, msg, recipient)
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryFailed(f"smtp {type(exc).__name__}: {exc}", tries) from exc
     return tries

@@ -2,38 +2,35 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC
-from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausewatch.errors import InputError
+from clausewatch.settings import get_settings
 from publication.catalog import PublishedAnalysis
 from publication.names import EXPOSURE_ORDER, exposure_at_least
+from publication.targets import check_email, check_new_webhook
 from schemas.taxonomy import CATEGORIES
 from storage.models import Subscriber
 
 CHANNELS = ("webhook", "email")
 MODES = ("alert", "digest")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _check_target(channel: str, target: str) -> str:
-    target = target.strip()
+def _check_target(channel: str, target: str, on_warning: Callable[[str], None]) -> str:
     if channel == "webhook":
-        parts = urlsplit(target)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise InputError(f"webhook URL must be http(s)://host/...: {target!r}")
-        return target
-    _name, address = parseaddr(target)
-    if not address or not _EMAIL.match(address) or "\n" in target or "\r" in target:
-        raise InputError(f"not an e-mail address: {target!r}")
-    return target
+        allow = get_settings().allow_private_addresses
+        url, warning = check_new_webhook(target, allow_private=allow)
+        if warning:
+            on_warning(f"warning: {warning}")
+        return url
+    address, _name = check_email(target)
+    return address
 
 
 def _check_categories(categories: Iterable[str]) -> list[str]:
@@ -58,8 +55,11 @@ def add_subscriber(
     min_exposure: str | None = None,
     name: str = "",
     secret: str | None = None,
+    on_warning: Callable[[str], None] = lambda _line: None,
 ) -> Subscriber:
-    """Validate and store a subscriber. A webhook without a secret gets a random one."""
+    """Validate and store a subscriber. A webhook without a secret gets a random one; its URL
+    must pass the SSRF guard. An e-mail target is one address (a display name given with it
+    becomes the subscriber's name unless ``name`` is set)."""
     if channel not in CHANNELS:
         raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
     if mode not in MODES:
@@ -72,10 +72,12 @@ def add_subscriber(
             raise InputError("webhook secret must be at least 16 characters")
     else:
         secret = None
+    if channel == "email" and not name.strip():
+        name = check_email(target)[1]
     sub = Subscriber(
         name=name.strip()[:200],
         channel=channel,
-        target=_check_target(channel, target),
+        target=_check_target(channel, target, on_warning),
         secret=secret,
         mode=mode,
         platforms=sorted({p.strip() for p in platforms if p.strip()}),

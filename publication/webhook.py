@@ -16,16 +16,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from clausewatch.errors import ClausewatchError, TransientError
+from publication.names import clean_text
 
 SIGNATURE_HEADER = "X-Clausewatch-Signature"
 TIMESTAMP_HEADER = "X-Clausewatch-Timestamp"
 EVENT_HEADER = "X-Clausewatch-Event"
 DELIVERY_HEADER = "X-Clausewatch-Delivery"
+REPLY_LIMIT = 4096  # bytes of a reply read at most (the rest is never received)
+REPLY_SHOWN = 200  # characters of a failed reply kept in the error
 
 
 class DeliveryFailed(Exception):
@@ -37,8 +40,9 @@ class DeliveryFailed(Exception):
 
 
 class WebhookHTTPError(Exception):
-    def __init__(self, status: int, body: str) -> None:
-        super().__init__(f"HTTP {status}: {body[:200]}")
+    def __init__(self, status: int, body: bytes) -> None:
+        text = clean_text(" ".join(body.decode("utf-8", "replace").split()))
+        super().__init__(f"HTTP {status}: {text[:REPLY_SHOWN]}".rstrip(": "))
         self.status = status
 
 
@@ -66,21 +70,19 @@ def verify_signature(
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def new_client(timeout_s: float) -> httpx.Client:
-    return httpx.Client(timeout=timeout_s, follow_redirects=False)
-
-
-@contextmanager
-def _client(shared: httpx.Client | None, timeout_s: float) -> Iterator[httpx.Client]:
-    if shared is not None:
-        yield shared
-        return
-    with new_client(timeout_s) as own:
-        yield own
+def read_prefix(response: httpx.Response, limit: int = REPLY_LIMIT) -> bytes:
+    """At most ``limit`` bytes of a streamed reply, as sent (no decompression): a receiver
+    cannot make a delivery read a huge or endless body, or a small gzip bomb."""
+    data = bytearray()
+    for chunk in response.iter_raw(chunk_size=min(limit, 4096)):
+        data += chunk
+        if len(data) >= limit:
+            break
+    return bytes(data[:limit])
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, httpx.TransportError | TransientError):
         return True
     if isinstance(exc, WebhookHTTPError):
         return exc.status >= 500 or exc.status in {408, 425, 429}
@@ -96,13 +98,14 @@ def post_webhook(
     delivery_id: str,
     attempts: int,
     backoff_s: float,
-    timeout_s: float,
     user_agent: str,
-    client: httpx.Client | None = None,
+    client: httpx.Client,
 ) -> int:
     """POST ``body``; return the number of tries it took, or raise :class:`DeliveryFailed`.
 
-    Pass a ``client`` to reuse connections across deliveries (one per run)."""
+    ``client`` comes from :func:`publication.targets.webhook_client` (SSRF-guarded, no
+    proxies, no redirects) and is shared by a run's deliveries. Only the first
+    ``REPLY_LIMIT`` bytes of a reply are read."""
     tries = 0
     retrying = Retrying(
         stop=stop_after_attempt(max(1, attempts)),
@@ -111,26 +114,24 @@ def post_webhook(
         reraise=True,
     )
     try:
-        with _client(client, timeout_s) as http:
-            for attempt in retrying:
-                with attempt:
-                    tries += 1
-                    timestamp = str(int(time.time()))
-                    response = http.post(
-                        url,
-                        content=body,
-                        headers={
-                            "Content-Type": "application/json",
-                            "User-Agent": user_agent,
-                            EVENT_HEADER: event,
-                            DELIVERY_HEADER: delivery_id,
-                            TIMESTAMP_HEADER: timestamp,
-                            SIGNATURE_HEADER: sign(secret, timestamp, body),
-                        },
-                    )
+        for attempt in retrying:
+            with attempt:
+                tries += 1
+                timestamp = str(int(time.time()))
+                headers = {
+                    "Content-Type": "application/json",
+                    "Accept-Encoding": "identity",
+                    "User-Agent": user_agent,
+                    EVENT_HEADER: event,
+                    DELIVERY_HEADER: delivery_id,
+                    TIMESTAMP_HEADER: timestamp,
+                    SIGNATURE_HEADER: sign(secret, timestamp, body),
+                }
+                with client.stream("POST", url, content=body, headers=headers) as response:
+                    reply = read_prefix(response)
                     if not 200 <= response.status_code < 300:
-                        raise WebhookHTTPError(response.status_code, response.text)
-    except (httpx.HTTPError, WebhookHTTPError) as exc:
+                        raise WebhookHTTPError(response.status_code, reply)
+    except (httpx.HTTPError, WebhookHTTPError, ClausewatchError) as exc:
         reason = str(exc) or type(exc).__name__
         raise DeliveryFailed(f"webhook {type(exc).__name__}: {reason}", tries) from exc
     return tries

@@ -120,10 +120,36 @@ def delivery_env(db_workspace: Path, monkeypatch: pytest.MonkeyPatch, smtp_port:
     monkeypatch.setenv("CLAUSEWATCH_SMTP_USERNAME", "cw")
     monkeypatch.setenv("CLAUSEWATCH_SMTP_PASSWORD", "s3cret")
     monkeypatch.setenv("CLAUSEWATCH_SMTP_TIMEOUT_S", "5")
+    # the test servers listen on loopback; the guard tests turn this off again
+    monkeypatch.setenv("CLAUSEWATCH_ALLOW_PRIVATE_ADDRESSES", "true")
     reset_settings()
     with session_scope() as session:
         seed(session)
     return db_workspace
+
+
+def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_ALLOW_PRIVATE_ADDRESSES", "false")
+    reset_settings()
+
+
+def _store_subscriber(channel: str, target: str, **kwargs: Any) -> int:
+    """A row as an older version (or a name whose address changed since) left it: written
+    without the checks ``add_subscriber`` makes now."""
+    with session_scope() as session:
+        sub = Subscriber(
+            channel=channel,
+            target=target,
+            secret="s" * 32 if channel == "webhook" else None,
+            mode="alert",
+            platforms=kwargs.get("platforms", []),
+            categories=[],
+            active=True,
+            created_at=LONG_AGO,
+        )
+        session.add(sub)
+        session.flush()
+        return sub.id
 
 
 def _subscribe(**kwargs: Any) -> tuple[int, str | None]:
@@ -480,3 +506,147 @@ def test_failed_alert_of_an_unpublished_analysis_is_cancelled(
     assert (report.sent, report.cancelled) == (0, 1)
     assert status["deliveries"]["cancelled"] == 1 and status["failing_subscribers"] == []
     assert len(state.bodies("/down")) == 3
+
+
+def _fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> None:
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in names:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (names[host], int(port or 0)))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_webhook_to_a_private_address_is_refused_at_delivery(
+    delivery_env: Path, hook: tuple[Hook, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Subscribers stored before the guard existed, or whose name now resolves to an internal
+    address (DNS rebinding), get nothing: the guard runs again at every delivery."""
+    state, base = hook
+    port = base.rsplit(":", 1)[1]
+    _guard_on(monkeypatch)
+    _fake_dns(monkeypatch, {"hooks.rebind.example": "127.0.0.1"})
+    literal = _store_subscriber("webhook", f"{base}/literal", platforms=["nimbus-ai"])
+    named = _store_subscriber(
+        "webhook", f"http://hooks.rebind.example:{port}/named", platforms=["nimbus-ai"]
+    )
+    with session_scope() as session:
+        report = send_same_day_alerts(session)
+        rows = {d.subscriber_id: d for d in session.query(Delivery).all()}
+    assert (report.sent, report.failed) == (0, 2)
+    assert state.requests == []  # nothing reached the loopback server
+    assert "refused 127.0.0.1" in (rows[literal].last_error or "")
+    assert "refused hooks.rebind.example" in (rows[named].last_error or "")
+    assert "non-public address 127.0.0.1" in (rows[named].last_error or "")
+
+
+def test_webhook_ignores_environment_proxies(
+    delivery_env: Path, hook: tuple[Hook, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``HTTP(S)_PROXY`` would carry signed posts (and the guard's decision) elsewhere."""
+    proxied: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            proxied.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+            monkeypatch.setenv(var, proxy_url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        state, base = hook
+        _subscribe(channel="webhook", target=f"{base}/direct", platforms=["nimbus-ai"])
+        with session_scope() as session:
+            assert send_same_day_alerts(session).sent == 1
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert proxied == [] and len(state.bodies("/direct")) == 1
+
+
+class _Reply(BaseHTTPRequestHandler):
+    """Replies with a status and, for /huge, an endless body (counted as it is sent)."""
+
+    sent = 0
+    done = threading.Event()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path == "/redirect":
+            self.send_response(307)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(500)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        chunk = b"x" * 65536
+        try:
+            while type(self).sent < 256 * 1024 * 1024:
+                self.wfile.write(chunk)
+                type(self).sent += len(chunk)
+        except OSError:
+            pass
+        finally:
+            type(self).done.set()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_webhook_reply_is_read_only_a_few_kilobytes_and_redirects_are_not_followed(
+    delivery_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_DELIVERY_ATTEMPTS", "1")
+    reset_settings()
+    _Reply.sent, _Reply.done = 0, threading.Event()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Reply)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    huge = _store_subscriber("webhook", f"{base}/huge", platforms=["helix-labs"])
+    moved = _store_subscriber("webhook", f"{base}/redirect", platforms=["helix-labs"])
+    try:
+        with session_scope() as session:
+            report = send_same_day_alerts(session)
+            rows = {d.subscriber_id: d for d in session.query(Delivery).all()}
+        assert _Reply.done.wait(30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.failed == 2
+    # 4 KB read; the rest stopped in socket buffers (a full read would be 256 MB)
+    assert _Reply.sent < 32 * 1024 * 1024, _Reply.sent
+    error = rows[huge].last_error or ""
+    assert error.startswith("webhook WebhookHTTPError: HTTP 500: xxxx") and len(error) < 300
+    assert "HTTP 307" in (rows[moved].last_error or "")  # refused, not followed
+
+
+def test_email_to_a_stored_address_list_is_refused(delivery_env: Path, smtp_port: int) -> None:
+    """A row written before targets were validated whole mails nobody, not two people."""
+    box = Mailbox()
+    controller = _start_smtp(smtp_port, box)
+    try:
+        sub_id = _store_subscriber(
+            "email", "Evil <a@example.org>, b@evil.example", platforms=["helix-labs"]
+        )
+        with session_scope() as session:
+            report = send_same_day_alerts(session)
+            row = session.query(Delivery).filter_by(subscriber_id=sub_id).one()
+    finally:
+        controller.stop()
+    assert (report.sent, report.failed) == (0, 1)
+    assert box.messages == []
+    assert "one address per subscriber" in (row.last_error or "")
