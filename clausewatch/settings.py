@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     review_secure_cookies: bool = False  # set when served over HTTPS (adds Secure to cookies)
     review_session_hours: float = 12.0
     review_run_redrafts: bool = True  # the app runs drafting.process_redrafts after a request
+    # the whole request body (every field and file together); larger requests get 413
+    review_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # publication: site, feeds, alerts and digests
     site_url: str = "https://clausewatch.example/"  # absolute base for feed and alert links

@@ -23,6 +23,7 @@ from storage.models.review import LoginAttempt, User
 
 Role = Literal["editor", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
+DECIDING_ROLES: tuple[str, ...] = ("editor", "admin")  # may edit drafts and take decisions
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 MIN_PASSWORD = 8
@@ -94,6 +95,16 @@ def list_users(session: Session) -> list[Account]:
 def get_user(session: Session, name: str) -> Account | None:
     user = session.scalar(select(User).where(User.name == name))
     return _account(user) if user is not None else None
+
+
+def decider(session: Session, name: str) -> Account:
+    """The account that takes a review decision: an existing user whose role may decide."""
+    account = get_user(session, name)
+    if account is None:
+        raise NotFoundError(f"no user {name!r}")
+    if account.role not in DECIDING_ROLES:
+        raise ReviewError(f"user {name!r} is {account.role!r}; deciding needs editor or admin")
+    return account
 
 
 def _get(session: Session, name: str) -> User:

@@ -6,11 +6,14 @@ import getpass
 import json
 import os
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from clausewatch.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 users_app = typer.Typer(help="Accounts of the review app.", no_args_is_help=True)
 review_app = typer.Typer(
@@ -18,18 +21,35 @@ review_app = typer.Typer(
 )
 
 ActorOpt = Annotated[
-    str | None, typer.Option("--as", help="Who decides (recorded in the audit trail).")
+    str | None,
+    typer.Option(
+        "--as",
+        help="The review user who decides, an editor or admin (default: your login name); "
+        "recorded in the audit trail.",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
+def _decider(db: Session, actor: str | None) -> str:
+    """The review user who decides: --as NAME, else the login name; it must be an existing
+    editor or admin (the audit trail names a real account)."""
+    from review import accounts
+    from review.errors import NotFoundError
+
+    name = actor
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            raise InputError("say who decides: --as NAME (an editor or admin)") from None
     try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+        return accounts.decider(db, name).name
+    except NotFoundError:
+        raise InputError(
+            f"no review user {name!r}: decide --as an existing editor or admin "
+            "(clausewatch users list)"
+        ) from None
 
 
 def _echo_json(data: Any) -> None:
@@ -235,7 +255,7 @@ def review_approve(
     from storage.db import session_scope
 
     with session_scope() as db:
-        service.approve(db, draft_id, _actor(actor), note=note)
+        service.approve(db, draft_id, _decider(db, actor), note=note)
     typer.echo(f"draft {draft_id} approved")
 
 
@@ -250,7 +270,7 @@ def review_reject(
     from storage.db import session_scope
 
     with session_scope() as db:
-        service.reject(db, draft_id, _actor(actor), reason)
+        service.reject(db, draft_id, _decider(db, actor), reason)
     typer.echo(f"draft {draft_id} rejected")
 
 
@@ -269,7 +289,7 @@ def review_redraft(
     from storage.db import session_scope
 
     with session_scope() as db:
-        service.request_redraft(db, draft_id, _actor(actor), instructions)
+        service.request_redraft(db, draft_id, _decider(db, actor), instructions)
     typer.echo(f"redraft of draft {draft_id} requested")
     if queue_only:
         return

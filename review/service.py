@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from review.errors import ConflictError, FieldErrors, NotFoundError, ReviewError, TransitionError
 from schemas.analysis import ExposureLevel, ProvisionAnalysis
 from schemas.taxonomy import CATEGORIES
-from storage.models.base import utcnow
+from storage.models.base import fits_integer, utcnow
 from storage.models.drafts import Draft, DraftEvent
 
 STATUSES: tuple[str, ...] = (
@@ -230,6 +230,8 @@ def filter_options(session: Session) -> dict[str, list[str]]:
 
 
 def get_draft(session: Session, draft_id: int) -> Draft:
+    if not fits_integer(draft_id):  # no such id can exist; the database would refuse it
+        raise NotFoundError(f"no draft {draft_id}")
     draft = session.get(Draft, draft_id, populate_existing=True)
     if draft is None:
         raise NotFoundError(f"no draft {draft_id}")
@@ -237,6 +239,8 @@ def get_draft(session: Session, draft_id: int) -> Draft:
 
 
 def draft_exists(session: Session, draft_id: int) -> bool:
+    if not fits_integer(draft_id):
+        return False
     return session.scalar(select(Draft.id).where(Draft.id == draft_id)) is not None
 
 
@@ -299,6 +303,9 @@ def _guarded_update(
     values: dict[str, Any],
 ) -> int:
     """Atomic compare-and-set on lock_version; returns the new lock_version."""
+    if not fits_integer(lock_version):  # no copy ever had it: a stale (or forged) copy
+        current = session.scalar(select(Draft.lock_version).where(Draft.id == draft_id))
+        raise ConflictError(draft_id, lock_version, current)
     stmt = (
         update(Draft)
         .where(

@@ -12,14 +12,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from clausewatch.settings import Settings, get_settings
 from review.web import routes_admin, routes_api, routes_auth, routes_review
+from review.web.middleware import BodyLimit, SecurityHeaders
 from review.web.render import STATIC_DIR, render
 from review.web.secret import secret_key
 from review.web.security import (
+    HEADERS,
     SESSION_COOKIE,
     CSRFFailed,
     Forbidden,
     LoginRequired,
-    security_headers,
     session_user,
 )
 
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.run_redrafts = settings.review_run_redrafts
-    app.middleware("http")(security_headers(hsts=settings.review_secure_cookies))
+    # the last added is the outermost: headers around everything, then the body bound
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.review_secure_cookies,
     )
+    app.add_middleware(BodyLimit, limit=settings.review_max_body_bytes)
+    app.add_middleware(SecurityHeaders, headers=HEADERS, hsts=settings.review_secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (routes_auth, routes_review, routes_api, routes_admin):
         app.include_router(module.router)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.datastructures import FormData
-from starlette.responses import Response
 
 from review.accounts import Account, get_user
 from storage.db import session_scope
@@ -40,24 +38,6 @@ HEADERS = {
 }
 SESSION_COOKIE = "clausewatch_session"
 CSRF_FIELD = "csrf_token"
-
-
-def security_headers(
-    hsts: bool,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        if hsts:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        return response
-
-    return middleware
 
 
 class LoginRequired(Exception):

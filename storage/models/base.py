@@ -20,5 +20,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# Integer columns (ids, lock versions) are 32-bit on PostgreSQL; SQLite refuses anything past
+# 64 bits with OverflowError. A value outside this range matches no row on either.
+INTEGER_MAX = 2**31 - 1
+INTEGER_MIN = -(2**31)
+
+
+def fits_integer(value: int) -> bool:
+    """Whether ``value`` can be compared with an Integer column on every supported database."""
+    return INTEGER_MIN <= value <= INTEGER_MAX
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
