@@ -85,19 +85,20 @@ def import_command(
     table.add_row("unchanged (already recorded)", str(summary.unchanged))
     table.add_row("rejected (out of order)", str(len(summary.rejected)))
     table.add_row("failed", str(len(summary.failed)))
+    table.add_row("refused (link out of the folder)", str(len(summary.refused)))
     table.add_row("ignored entries", str(len(summary.ignored)))
     table.add_row("time", f"{elapsed:.1f} s")
     out.print(table)
-    for path, reason in summary.rejected + summary.failed:
+    for path, reason in summary.rejected + summary.failed + summary.refused:
         out.print(f"[red]{path}[/red]: {reason}", markup=True, highlight=False)
     for path, reason in summary.ignored:
         out.print(f"[yellow]ignored[/yellow] {path}: {reason}", highlight=False)
-    if summary.files == 0:
+    if summary.files == 0 and not summary.refused:
         raise InputError(f"no <platform>/<doc_type>/<YYYY-MM-DD>.md files under {directory}")
-    if summary.failed or summary.rejected:
+    if summary.failed or summary.rejected or summary.refused:
         raise InputError(
-            f"{len(summary.failed)} file(s) failed and {len(summary.rejected)} rejected; "
-            "the others were imported"
+            f"{len(summary.failed)} file(s) failed, {len(summary.rejected)} rejected and "
+            f"{len(summary.refused)} refused; the others were imported"
         )
 
 

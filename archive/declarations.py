@@ -10,6 +10,7 @@ import soupsieve
 import yaml
 from pydantic import ValidationError
 
+from archive.confine import file_root, is_within
 from clausewatch.errors import ConfigError
 from schemas.sources import URL_SCHEMES, SourceDecl, SourceProblem
 
@@ -74,7 +75,7 @@ def _duplicate_keys(node: yaml.Node) -> list[tuple[str, int | None]]:
     return dups
 
 
-def _check_url(url: str, base_dir: Path) -> str | None:
+def _check_url(url: str, base_dir: Path, root: Path) -> str | None:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme and scheme not in URL_SCHEMES and not (len(scheme) == 1 and url[1:2] == ":"):
@@ -93,6 +94,11 @@ def _check_url(url: str, base_dir: Path) -> str | None:
         return None
     location = resolve_location(url, base_dir)
     path = Path(unquote(urlsplit(location).path))
+    if not is_within(path, root):
+        return (
+            f"{path} is outside the file root {root} (the declarations file's folder unless "
+            "CLAUSEWATCH_FILE_ROOT is set)"
+        )
     if not path.exists():
         return f"file not found: {path}"
     if not path.is_file():
@@ -156,10 +162,11 @@ def validate_sources(path: Path) -> tuple[list[SourceDecl], list[SourceProblem]]
         problems.append(SourceProblem(file=fname, line=_line(seq_node), message="no sources"))
 
     base_dir = path.resolve().parent
+    files_root = file_root(path)
     valid: list[SourceDecl] = []
     seen: dict[tuple[str, str], str] = {}
     for i, (raw, node) in enumerate(zip(raw_list, seq_node.value, strict=True)):
-        entry = _Entry(fname, _entry_label(i, raw), node, problems)
+        entry = _Entry(fname, _entry_label(i, raw), node, problems, files_root)
         decl = entry.check(raw, base_dir)
         if decl is None:
             continue
@@ -185,9 +192,15 @@ class _Entry:
     """Checks one entry of the ``sources`` list, adding its problems with their lines."""
 
     def __init__(
-        self, fname: str, label: str, node: yaml.Node, problems: list[SourceProblem]
+        self,
+        fname: str,
+        label: str,
+        node: yaml.Node,
+        problems: list[SourceProblem],
+        file_root: Path,
     ) -> None:
         self.fname = fname
+        self.file_root = file_root
         self.label = label
         self.node = node
         self.line = _line(node)
@@ -262,7 +275,7 @@ class _Entry:
 
         url = raw.get("url")
         if isinstance(url, str) and url:
-            url_problem = _check_url(url, base_dir)
+            url_problem = _check_url(url, base_dir, self.file_root)
             if url_problem:
                 self.add(url_problem, field=f"{prefix}url", line=line_of("url"))
         for fld in ("select", "remove"):

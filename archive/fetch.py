@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import mimetypes
+import os
 import random
 import ssl
 import time
@@ -22,6 +23,7 @@ import httpcore
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from archive.confine import OutsideRootError, read_confined, real
 from archive.ssrf import GuardedBackend, vetted_addresses
 from clausewatch.errors import InputError, TransientError
 from clausewatch.settings import Settings, get_settings
@@ -132,8 +134,13 @@ def guess_content_type(path: Path) -> str:
 class Fetcher:
     """Fetches documents; reuse one for many fetches (connection pooling), then close it."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, confine_files: bool = False) -> None:
+        """``confine_files`` (tracking declared sources): a local file is read only under
+        ``settings.file_root`` when set, and never through a symbolic link (declarations
+        are loaded with links resolved and checked against the file root, so a link that
+        appears later is refused)."""
         self.settings = settings or get_settings()
+        self.confine_files = confine_files
         s = self.settings
         self._client = httpx.Client(
             transport=GuardedTransport(allow_private=s.allow_private_addresses),
@@ -189,21 +196,16 @@ class Fetcher:
 
     def _read_file(self, location: str) -> FetchResult:
         path = file_path(location)
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            raise InputError(f"file not found: {path}") from None
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-        if not path.is_file():
-            raise InputError(f"not a file: {path}")
         cap = self.settings.fetch_max_bytes
-        if size > cap:
-            raise InputError(f"{path} is {size} bytes, over the size cap of {cap} bytes")
-        try:
-            body = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if self.confine_files:
+            if real(path) != Path(os.path.abspath(path)):
+                raise OutsideRootError(
+                    f"{path} goes through a symbolic link (to {real(path)}); declare the real path"
+                )
+            root = self.settings.file_root or real(path).parent
+            body = read_confined(path, root, "the file root (CLAUSEWATCH_FILE_ROOT)", cap)
+        else:
+            body = read_confined(path, real(path).parent, "its folder", cap)
         return FetchResult(
             url=path.resolve().as_uri(),
             status=200,

@@ -1,7 +1,9 @@
 """Backfill history from a tree laid out as ``<platform>/<doc_type>/<YYYY-MM-DD>.md``.
 
 Each document's files are recorded oldest first, each in its own transaction, with the file
-name's date as the version date. Re-importing adds nothing (same date and text: skipped).
+name's date as the version date. Symbolic links are followed only while they stay inside
+the imported folder (a link out of it is refused, not read). Re-importing adds nothing
+(same date and text: skipped).
 A file dated before a document's latest recorded version with a text not already recorded
 there is rejected (``OutOfOrderError``): the history is append-only so that clause ids and
 changes that later stages already used never shift.
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from archive.confine import OutsideRootError, is_within, read_confined, real
 from archive.normalize import to_markdown
 from archive.snapshots import store_snapshot
 from archive.store import OutOfOrderError, get_or_create_document, record_version
@@ -45,6 +48,7 @@ class ImportFile:
     doc_type: str
     date: datetime
     path: Path
+    root: Path  # the imported folder (real path): the file must resolve inside it
 
     @property
     def label(self) -> str:
@@ -60,21 +64,49 @@ class ImportSummary:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     failed: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # links out of the folder
 
 
-def scan_tree(root: Path) -> tuple[dict[tuple[str, str], list[ImportFile]], list[tuple[str, str]]]:
-    """Files per (platform, doc_type), oldest first, and entries ignored with the reason."""
+@dataclass
+class ScanResult:
+    docs: dict[tuple[str, str], list[ImportFile]]  # per (platform, doc_type), oldest first
+    ignored: list[tuple[str, str]]  # (entry, reason): not named like a document
+    refused: list[tuple[str, str]]  # (entry, reason): a symbolic link out of the folder
+
+
+def _outside(entry: Path, base: Path) -> tuple[str, str] | None:
+    if is_within(entry, base):
+        return None
+    return (str(entry), f"symbolic link to {real(entry)}, outside the imported folder {base}")
+
+
+def scan_tree(root: Path) -> ScanResult:
+    """Files per (platform, doc_type), oldest first; entries ignored or refused, with the
+    reason. Symbolic links are followed only while they stay inside ``root``."""
     if not root.is_dir():
         raise InputError(f"not a directory: {root}")
-    docs: dict[tuple[str, str], list[ImportFile]] = {}
-    ignored: list[tuple[str, str]] = []
-    for pdir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    base = real(root)
+    result = ScanResult({}, [], [])
+
+    def subdirs(folder: Path) -> list[Path]:
+        found = []
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            outside = _outside(entry, base)
+            if outside is not None:
+                result.refused.append(outside)
+                continue
+            found.append(entry)
+        return found
+
+    for pdir in subdirs(root):
         if not _PLATFORM.match(pdir.name):
-            ignored.append((str(pdir), "platform folder is not a slug (a-z, 0-9, -)"))
+            result.ignored.append((str(pdir), "platform folder is not a slug (a-z, 0-9, -)"))
             continue
-        for ddir in sorted(d for d in pdir.iterdir() if d.is_dir() and not d.name.startswith(".")):
+        for ddir in subdirs(pdir):
             if not _DOC_TYPE.match(ddir.name):
-                ignored.append((str(ddir), "doc_type folder is not a slug (a-z, 0-9, _)"))
+                result.ignored.append((str(ddir), "doc_type folder is not a slug (a-z, 0-9, _)"))
                 continue
             files: list[ImportFile] = []
             for f in sorted(ddir.iterdir()):
@@ -82,26 +114,27 @@ def scan_tree(root: Path) -> tuple[dict[tuple[str, str], list[ImportFile]], list
                     continue
                 m = _DATE_FILE.match(f.name)
                 if not m:
-                    ignored.append((str(f), "name is not <YYYY-MM-DD>.md"))
+                    result.ignored.append((str(f), "name is not <YYYY-MM-DD>.md"))
+                    continue
+                outside = _outside(f, base)
+                if outside is not None:
+                    result.refused.append(outside)
                     continue
                 try:
                     date = datetime.strptime(m.group(1), "%Y-%m-%d")
                 except ValueError:
-                    ignored.append((str(f), f"invalid date {m.group(1)}"))
+                    result.ignored.append((str(f), f"invalid date {m.group(1)}"))
                     continue
-                files.append(ImportFile(pdir.name, ddir.name, date, f))
+                files.append(ImportFile(pdir.name, ddir.name, date, f, base))
             if files:
-                docs[(pdir.name, ddir.name)] = sorted(files, key=lambda x: x.date)
-    return docs, ignored
+                result.docs[(pdir.name, ddir.name)] = sorted(files, key=lambda x: x.date)
+    return result
 
 
 def import_file(session: Session, item: ImportFile) -> bool:
     """Record one file; True if it added a version."""
     cap = get_settings().fetch_max_bytes
-    size = item.path.stat().st_size
-    if size > cap:
-        raise InputError(f"{item.path} is {size} bytes, over the size cap of {cap} bytes")
-    body = item.path.read_bytes()
+    body = read_confined(item.path, item.root, "the imported folder", cap)
     suffix = item.path.suffix.lower().lstrip(".")
     content_type = _CONTENT_TYPES.get(suffix, "text/plain")
     markdown = to_markdown(body, content_type=content_type, location=str(item.path))
@@ -119,23 +152,26 @@ def import_tree(
     on_start: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Import every document under ``root``; ``on_file(item, outcome)`` after each file
-    (outcome: added | unchanged | rejected | failed)."""
+    (outcome: added | unchanged | rejected | refused | failed)."""
     if sessions is None:
         from storage.db import session_scope
 
         sessions = session_scope
-    docs, ignored = scan_tree(root)
-    summary = ImportSummary(documents=len(docs), ignored=ignored)
-    summary.files = sum(len(v) for v in docs.values())
+    scan = scan_tree(root)
+    summary = ImportSummary(documents=len(scan.docs), ignored=scan.ignored, refused=scan.refused)
+    summary.files = sum(len(v) for v in scan.docs.values())
     if on_start is not None:
         on_start(summary.files)
-    for items in docs.values():
+    for items in scan.docs.values():
         for item in items:
             outcome = "failed"
             try:
                 with sessions() as session:
                     added = import_file(session, item)
                 outcome = "added" if added else "unchanged"
+            except OutsideRootError as exc:  # a link swapped in after the scan
+                outcome = "refused"
+                summary.refused.append((str(item.path), str(exc)))
             except OutOfOrderError as exc:
                 outcome = "rejected"
                 summary.rejected.append((str(item.path), str(exc)))

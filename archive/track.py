@@ -154,7 +154,7 @@ def track_source(
     of committing session contexts such as ``storage.db.session_scope``, or None (that one).
     """
     own_fetcher = fetcher is None
-    fetcher = fetcher or Fetcher()
+    fetcher = fetcher or Fetcher(confine_files=True)
     document_id: int | None = None
     try:
         prev = _previous(sessions, source)
@@ -379,7 +379,7 @@ def track_all(
 ) -> list[TrackOutcome]:
     """Track every source once, sharing one HTTP client; failures never stop the others."""
     outcomes: list[TrackOutcome] = []
-    with Fetcher() as fetcher:
+    with Fetcher(confine_files=True) as fetcher:
         for source in sources:
             outcome = track_source(sessions, source, fetcher=fetcher)
             outcomes.append(outcome)

@@ -66,6 +66,7 @@ def corpus_rerun() -> None:
 
     home = _workspace("corpus")
     os.environ["CLAUSEWATCH_LLM_BACKEND"] = "fake"
+    os.environ["CLAUSEWATCH_FILE_ROOT"] = str(POLICIES)  # the sources are the shared files
     lines = ["sources:"]
     for doc_dir in sorted(p for p in POLICIES.glob("*/*") if p.is_dir()):
         newest = sorted(doc_dir.glob("*.md"))[-1]

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     # fetching
     allow_private_addresses: bool = False
+    # file: sources must lie under this folder (default: the declarations file's folder)
+    file_root: Path | None = None
     fetch_timeout_s: float = 30.0
     fetch_max_bytes: int = 20 * 1024 * 1024
     fetch_retries: int = 3

@@ -88,7 +88,8 @@ def test_failed_source_is_recorded_and_others_go_on(workspace: Path, tmp_path: P
     junk = tmp_path / "junk.html"
     junk.write_bytes(b"\x00\x01\x02\xff" * 200)  # binary junk: a recorded failure
     sources = tmp_path / "sources.yaml"
-    good = SAMPLE_HISTORY.parent / "live" / "helix-labs" / "privacy.html"
+    good = tmp_path / "privacy.html"  # file sources lie in the declarations file's folder
+    good.write_bytes((SAMPLE_HISTORY.parent / "live" / "helix-labs" / "privacy.html").read_bytes())
     sources.write_text(
         "sources:\n"
         f"  - platform: helix-labs\n    doc_type: privacy_policy\n    url: {good.as_uri()}\n"
