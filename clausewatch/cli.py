@@ -43,6 +43,15 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
+@app.callback()
+def _startup() -> None:
+    """Say on stderr where settings come from when a settings file is read (never silently)."""
+    from clausewatch.settings import settings_source_lines
+
+    for line in settings_source_lines():
+        typer.echo(line, err=True)
+
+
 @app.command("version")
 def version() -> None:
     """Print the clausewatch version."""

@@ -1,7 +1,15 @@
-"""Settings read from the environment (prefix ``CLAUSEWATCH_``) and an optional ``.env``."""
+"""Settings read from the environment (prefix ``CLAUSEWATCH_``) and one settings file.
+
+The settings file is ``CLAUSEWATCH_ENV_FILE`` when set (it must exist), else
+``<workspace>/settings.env`` when it exists; the workspace is ``CLAUSEWATCH_HOME`` from the
+environment or ``~/.clausewatch``. A ``.env`` in the current directory is never read: whoever
+can write to the directory a command runs in could otherwise point the LLM at another host or
+turn off the SSRF guard. Environment variables win over the file.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -9,6 +17,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clausewatch.errors import ConfigError
+
+ENV_FILE_VAR = "CLAUSEWATCH_ENV_FILE"
+SETTINGS_FILE = "settings.env"
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_SOURCES = PACKAGE_DIR / "sample" / "sources.yaml"
 
@@ -18,11 +30,15 @@ def default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    """Every knob of clausewatch. Environment variables win over ``.env``."""
+    """Every knob of clausewatch; each is documented in the README's Configuration table
+    (a test checks). Environment variables win over the settings file."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CLAUSEWATCH_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix="CLAUSEWATCH_", env_file=None, extra="ignore", populate_by_name=True
     )
+
+    # the settings file (see settings_file(); read before the others, listed for completeness)
+    env_file: Path | None = None
 
     # workspace: database, snapshots, vector store, model files, published site
     home: Path = Field(default_factory=default_home)
@@ -135,9 +151,51 @@ class Settings(BaseSettings):
         return self.home
 
 
+def settings_file() -> Path | None:
+    """The settings file to read: ``CLAUSEWATCH_ENV_FILE`` (which must exist), else
+    ``<workspace>/settings.env`` if it exists, else none. Never ``./.env``."""
+    explicit = os.environ.get(ENV_FILE_VAR, "").strip()
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{ENV_FILE_VAR}={explicit}: no such file")
+        return path.resolve()
+    home = os.environ.get("CLAUSEWATCH_HOME", "").strip()
+    candidate = (Path(home).expanduser() if home else default_home()) / SETTINGS_FILE
+    return candidate.resolve() if candidate.is_file() else None
+
+
+def ignored_dotenv(cwd: Path | None = None) -> Path | None:
+    """``./.env`` when it holds clausewatch settings, which are not read from there."""
+    path = (cwd or Path.cwd()) / ".env"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if "CLAUSEWATCH_" in text or "OPENAI_API_KEY" in text:
+        return path
+    return None
+
+
+def settings_source_lines() -> list[str]:
+    """What to say at start-up (on stderr) about where settings come from: the settings file
+    when one is read, and a ``./.env`` that is not."""
+    lines = []
+    used = settings_file()
+    if used is not None:
+        lines.append(f"settings: environment and {used}")
+    dotenv = ignored_dotenv()
+    if dotenv is not None and dotenv.resolve() != used:
+        lines.append(
+            f"settings: {dotenv} is not read (use {ENV_FILE_VAR}={dotenv} or "
+            f"<workspace>/{SETTINGS_FILE})"
+        )
+    return lines
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return Settings(_env_file=settings_file())
 
 
 def reset_settings() -> None:

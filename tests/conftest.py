@@ -54,6 +54,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     home = tmp_path / "home"
     monkeypatch.setenv("CLAUSEWATCH_HOME", str(home))
     monkeypatch.delenv("CLAUSEWATCH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CLAUSEWATCH_ENV_FILE", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("CLAUSEWATCH_LLM_BACKEND", "fake")
     reset_settings()
