@@ -54,19 +54,32 @@ def validate_command(
     typer.echo(f"{path}: {len(sources)} source(s), no problems")
 
 
+WaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait",
+        help="Seconds to wait for a run already in progress (default: "
+        "CLAUSEWATCH_RUN_LOCK_WAIT_S, else 0: exit with code 4).",
+        min=0,
+    ),
+]
+
+
 def import_command(
     directory: Annotated[
         Path, typer.Argument(help="Tree of <platform>/<doc_type>/<YYYY-MM-DD>.md files.")
     ],
+    wait: WaitOption = None,
 ) -> None:
     """Backfill history from dated files; importing twice adds nothing."""
     from archive.importer import ImportFile, import_tree
+    from storage.runlock import run_lock
 
     if not directory.is_dir():
         raise InputError(f"not a directory: {directory}")
     console = Console(stderr=True)
     started = time.perf_counter()
-    with _progress(console) as progress:
+    with run_lock(wait_s=wait, command="clausewatch import"), _progress(console) as progress:
         task = progress.add_task("importing", total=None, current="")
 
         def on_start(total: int) -> None:
@@ -146,15 +159,17 @@ def track_command(
     sources: Annotated[
         Path | None, typer.Option("--sources", help="Declarations file (default: configured).")
     ] = None,
+    wait: WaitOption = None,
 ) -> None:
     """Fetch every declared source once; record new versions; summarise."""
     from archive.declarations import load_sources
     from archive.track import track_all
     from schemas.sources import TrackOutcome
+    from storage.runlock import run_lock
 
     decls = load_sources(_sources_path(sources))
     console = Console(stderr=True)
-    with _progress(console) as progress:
+    with run_lock(wait_s=wait, command="clausewatch track"), _progress(console) as progress:
         task = progress.add_task("fetching", total=len(decls), current="")
 
         def on_done(outcome: TrackOutcome) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive.normalize import normalise_markdown
@@ -26,6 +27,14 @@ CHANGE_KINDS: tuple[str, ...] = ("added", "removed", "modified", "moved")
 
 class OutOfOrderError(InputError):
     """A version dated before the latest recorded version of its document."""
+
+
+REPEATED_VERSION = "clausewatch: repeated version"
+
+
+def is_repeated_version(exc: BaseException) -> bool:
+    """Whether a database error is the refusal of a repeated version (trigger of 0008)."""
+    return REPEATED_VERSION in str(exc)
 
 
 def text_sha256(text: str) -> str:
@@ -191,7 +200,9 @@ def record_version(
     """Record ``markdown`` as a new version of ``document`` if its normalised text changed.
 
     Returns None when nothing was added: the text equals the latest version's, or this exact
-    (date, text) is already recorded (re-import). A date at or before the latest version's
+    (date, text) is already recorded (re-import), or the database refused it as a repeat of
+    its neighbour (a concurrent writer got there first; the trigger of migration 0008
+    enforces the rule where the row is written). A date at or before the latest version's
     with a different text raises OutOfOrderError: history is append-only, so clause ids and
     changes already handed to later stages never shift. The new version is segmented,
     aligned with the latest version, and its clauses and changes are stored.
@@ -234,8 +245,14 @@ def record_version(
         snapshot_sha256=snapshot_sha,
         source=source,
     )
-    session.add(version)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(version)
+            session.flush()
+    except IntegrityError as exc:
+        if not is_repeated_version(exc):
+            raise
+        return None  # another writer recorded this text just before us (migration 0008)
 
     new_ids = _insert_clauses(session, version.id, segs)
     _insert_changes(session, document, latest, version, changes, old_rows, segs, new_ids)

@@ -81,13 +81,18 @@ _register_all()
 
 
 def main() -> None:
+    from clausewatch import exitcodes
     from clausewatch.errors import ClausewatchError
+    from storage.runlock import RunBusyError
 
     try:
         app()
+    except RunBusyError as exc:
+        typer.echo(f"clausewatch: {exc}", err=True)
+        sys.exit(exitcodes.BUSY)
     except ClausewatchError as exc:
         typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(exitcodes.USAGE)
 
 
 if __name__ == "__main__":

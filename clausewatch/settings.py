@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     llm_threads: int = 2
     llm_context_tokens: int = 8192
 
+    # monitoring runs: one at a time per database (storage.runlock); a second run waits this
+    # long for the first (0: it exits at once, code 4)
+    run_lock_wait_s: float = Field(default=0.0, ge=0)
+
     # monitoring runs: which changes get drafted
     draft_recent_versions: int = Field(
         default=2, ge=1, description="draft the changes of each document's N newest versions"

@@ -51,9 +51,37 @@ def run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
     verbose: Annotated[bool, typer.Option(help="Show Prefect's logs.")] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            help="Seconds to wait for a run already in progress (default: "
+            "CLAUSEWATCH_RUN_LOCK_WAIT_S, else 0: exit with code 4).",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
-    """Run the monitoring flow once: fetch, detect changes, index, draft, queue for review."""
+    """Run the monitoring flow once: fetch, detect changes, index, draft, queue for review.
+
+    Exit codes: 0 ok, 1 failed, 2 usage, 3 partial, 4 another run in progress,
+    130 interrupted (SIGINT), 143 stopped (SIGTERM).
+    """
     _quiet_prefect(verbose)
+    from storage.runlock import run_lock
+
+    # before starting Prefect: a second run says so at once, not after 20 s of server start
+    with run_lock(wait_s=wait, command="clausewatch run"):
+        _run_locked(sources, history, backend, max_drafts, as_json)
+
+
+def _run_locked(
+    sources: Path | None,
+    history: Path | None,
+    backend: str | None,
+    max_drafts: int | None,
+    as_json: bool,
+) -> None:
+    from clausewatch import exitcodes
     from flows import progress
     from flows.monitor import monitor_flow
 
@@ -69,8 +97,9 @@ def run(
         typer.echo(summary.model_dump_json(indent=2))
     else:
         _print_summary(summary.model_dump(mode="json"))
-    if summary.status == "failed":
-        raise typer.Exit(1)
+    code = exitcodes.RUN_STATUS_CODES.get(summary.status, exitcodes.FAILED)
+    if code:
+        raise typer.Exit(code)
 
 
 def _print_summary(s: dict[str, Any]) -> None:

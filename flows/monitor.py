@@ -15,6 +15,7 @@ from flows import tasks
 from flows.progress import report
 from flows.runs import finish_run, start_run
 from schemas.runs import DraftResult, Failure, RunSummary, TrackResult
+from storage.runlock import run_lock
 
 SAMPLE_HISTORY = SAMPLE_SOURCES.parent / "history"
 
@@ -40,8 +41,20 @@ def monitor_flow(
 ) -> RunSummary:
     """One pass of the whole pipeline over the declared sources.
 
-    Per-document and per-change failures are recorded and never stop the others.
+    Per-document and per-change failures are recorded and never stop the others. One run at
+    a time per database: the run lock (storage.runlock) is held for the whole pass; a run
+    that cannot get it within CLAUSEWATCH_RUN_LOCK_WAIT_S fails with RunBusyError.
     """
+    with run_lock(command="clausewatch monitor flow"):
+        return _monitor(sources_file, history_dir, backend, max_drafts)
+
+
+def _monitor(
+    sources_file: str | None,
+    history_dir: str | None,
+    backend: str | None,
+    max_drafts: int | None,
+) -> RunSummary:
     settings = get_settings()
     started = time.monotonic()
     summary = RunSummary(run_id=start_run("monitor"))

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from clausewatch.settings import get_settings
@@ -39,8 +39,17 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
+# pg_advisory_xact_lock key serialising migrations of one PostgreSQL database
+MIGRATION_LOCK_KEY = 0x636C_6D69_6772_6174  # "clmigrat"
+
+
 def migrate(url: str | None = None) -> None:
-    """Bring the database to the newest schema (``alembic upgrade heads``)."""
+    """Bring the database to the newest schema (``alembic upgrade heads``), under a lock.
+
+    Two processes starting on an empty database at once must not both create the schema:
+    PostgreSQL migrates under a transaction advisory lock, SQLite under a file lock next to
+    the database (``<db>.migrate.lock``); the second process then finds the schema current.
+    """
     from alembic import command
     from alembic.config import Config
 
@@ -50,9 +59,23 @@ def migrate(url: str | None = None) -> None:
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["connection_url"] = url
     engine = engine_for(url)
-    with engine.begin() as conn:
+    with _migration_file_lock(url), engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+
+
+@contextmanager
+def _migration_file_lock(url: str) -> Iterator[None]:
+    path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    from filelock import FileLock
+
+    with FileLock(f"{path}.migrate.lock", thread_local=False):
+        yield
 
 
 _migrated: set[str] = set()

@@ -9,7 +9,7 @@ from storage.models.archive import (
     Version,
 )
 from storage.models.base import Base
-from storage.models.drafts import Draft, DraftEvent, LLMCall, Run
+from storage.models.drafts import Draft, DraftEvent, LLMCall, Run, RunLock
 from storage.models.publication import Delivery, Subscriber
 from storage.models.review import LoginAttempt, User
 
@@ -25,6 +25,7 @@ __all__ = [
     "LLMCall",
     "LoginAttempt",
     "Run",
+    "RunLock",
     "Snapshot",
     "Subscriber",
     "User",

@@ -101,3 +101,20 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(20), default="running")  # running|ok|partial|failed
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RunLock(Base):
+    """Who holds a run lock (``storage.runlock``), so a second process can say who it waits for.
+
+    The lock itself is a PostgreSQL advisory lock or, on SQLite, a file lock next to the
+    database; this row only describes the holder and is overwritten by the next holder when
+    a killed process left it behind.
+    """
+
+    __tablename__ = "run_locks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    pid: Mapped[int] = mapped_column()
+    host: Mapped[str] = mapped_column(String(255))
+    command: Mapped[str] = mapped_column(String(200), default="")
+    since: Mapped[datetime] = mapped_column(default=utcnow)
