@@ -16,6 +16,7 @@ from rich.table import Table
 from clausewatch.errors import ConfigError, InputError
 
 sources_app = typer.Typer(help="Declarations of the tracked documents.", no_args_is_help=True)
+versions_app = typer.Typer(help="Recorded versions of the documents.", no_args_is_help=True)
 
 
 def _progress(console: Console) -> Progress:
@@ -96,7 +97,7 @@ def import_command(
     table.add_row("files", str(summary.files))
     table.add_row("new versions", str(summary.added))
     table.add_row("unchanged (already recorded)", str(summary.unchanged))
-    table.add_row("rejected (out of order)", str(len(summary.rejected)))
+    table.add_row("rejected (date out of order or range)", str(len(summary.rejected)))
     table.add_row("failed", str(len(summary.failed)))
     table.add_row("refused (link out of the folder)", str(len(summary.refused)))
     table.add_row("ignored entries", str(len(summary.ignored)))
@@ -202,8 +203,35 @@ def track_command(
         raise InputError(f"all {len(outcomes)} source(s) failed")
 
 
+def remove_version_command(
+    platform: Annotated[str, typer.Argument(help="Platform slug, e.g. claude-ai.")],
+    doc_type: Annotated[str, typer.Argument(help="Document type, e.g. privacy_policy.")],
+    version_id: Annotated[int, typer.Argument(help="Version id (see 'clausewatch history').")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Also remove approved analyses that depend on it.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would go; change nothing.")
+    ] = False,
+) -> None:
+    """Remove a wrongly recorded version with its clauses, changes and unapproved drafts."""
+    from archive.remove import remove_version
+    from storage.db import session_scope
+
+    with session_scope() as session:
+        removal = remove_version(
+            session, platform, doc_type, version_id, force=force, dry_run=dry_run
+        )
+    for line in removal.lines():
+        typer.echo(line)
+    if not dry_run:
+        typer.echo("the vector store follows at the next run (or 'clausewatch index')")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(sources_app, name="sources")
+    app.add_typer(versions_app, name="versions")
+    versions_app.command("remove")(remove_version_command)
     app.command("import")(import_command)
     app.command("history")(history_command)
     app.command("track")(track_command)

@@ -4,6 +4,7 @@ Each document's files are recorded oldest first, each in its own transaction, wi
 name's date as the version date. Symbolic links are followed only while they stay inside
 the imported folder (a link out of it is refused, not read). Re-importing adds nothing
 (same date and text: skipped).
+A file dated in the future (beyond a day) or before 1990 is rejected, the others imported.
 A file dated before a document's latest recorded version with a text not already recorded
 there is rejected (``OutOfOrderError``): the history is append-only so that clause ids and
 changes that later stages already used never shift.
@@ -15,7 +16,7 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from archive.snapshots import store_snapshot
 from archive.store import OutOfOrderError, get_or_create_document, record_version
 from clausewatch.errors import ClausewatchError, InputError
 from clausewatch.settings import get_settings
+from storage.models.base import utcnow
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
@@ -131,8 +133,35 @@ def scan_tree(root: Path) -> ScanResult:
     return result
 
 
-def import_file(session: Session, item: ImportFile) -> bool:
+class VersionDateError(InputError):
+    """A version date that cannot be right: in the future, or before any tracked policy."""
+
+
+EARLIEST_VERSION_DATE = datetime(1990, 1, 1)
+FUTURE_TOLERANCE = timedelta(days=1)  # file names carry a local date; UTC may lag a day
+
+
+def check_version_date(date: datetime, now: datetime | None = None) -> None:
+    """VersionDateError unless ``EARLIEST_VERSION_DATE <= date <= now + FUTURE_TOLERANCE``.
+
+    A version dated in the future would become the latest for good: every fetch until then
+    is refused as out of order."""
+    now = now or utcnow()
+    if date > now + FUTURE_TOLERANCE:
+        raise VersionDateError(
+            f"dated {date:%Y-%m-%d}, in the future (now {now:%Y-%m-%d %H:%M} UTC; "
+            f"at most {FUTURE_TOLERANCE.days} day ahead is accepted)"
+        )
+    if date < EARLIEST_VERSION_DATE:
+        raise VersionDateError(
+            f"dated {date:%Y-%m-%d}, before {EARLIEST_VERSION_DATE:%Y-%m-%d}: not a plausible "
+            "policy version date"
+        )
+
+
+def import_file(session: Session, item: ImportFile, now: datetime | None = None) -> bool:
     """Record one file; True if it added a version."""
+    check_version_date(item.date, now)
     cap = get_settings().fetch_max_bytes
     body = read_confined(item.path, item.root, "the imported folder", cap)
     suffix = item.path.suffix.lower().lstrip(".")
@@ -172,7 +201,7 @@ def import_tree(
             except OutsideRootError as exc:  # a link swapped in after the scan
                 outcome = "refused"
                 summary.refused.append((str(item.path), str(exc)))
-            except OutOfOrderError as exc:
+            except (OutOfOrderError, VersionDateError) as exc:
                 outcome = "rejected"
                 summary.rejected.append((str(item.path), str(exc)))
             except ClausewatchError as exc:
