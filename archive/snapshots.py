@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from clausewatch.errors import InputError
 from clausewatch.settings import get_settings
+from clausewatch.workspace import make_private_dirs
 from storage.models.archive import Snapshot
 
 
@@ -29,7 +30,7 @@ def write_blob(body: bytes, root: Path | None = None) -> str:
     path = snapshot_path(sha, root)
     if path.exists() and path.stat().st_size == len(body):
         return sha
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
 import typer
 
@@ -69,7 +70,22 @@ def init_workspace() -> None:
     settings = get_settings()
     settings.ensure_home()
     get_engine()
+    _warn_if_open(settings.home)
     typer.echo(f"workspace ready: {settings.home} (database {settings.db_url.split('@')[-1]})")
+
+
+def _warn_if_open(home: Path) -> None:
+    """A workspace made before clausewatch created it 700 may be readable by others."""
+    from clausewatch.workspace import open_to_others
+
+    for path in (home, home / "clausewatch.db"):
+        mode = open_to_others(path)
+        if mode is not None:
+            typer.echo(
+                f"warning: {path} is open to other users (mode {mode:o}; it holds secrets): "
+                f"chmod {'700' if path.is_dir() else '600'} {path}",
+                err=True,
+            )
 
 
 def _register_all() -> None:

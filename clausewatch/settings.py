@@ -151,8 +151,10 @@ class Settings(BaseSettings):
         return self.sources_file or SAMPLE_SOURCES
 
     def ensure_home(self) -> Path:
-        self.home.mkdir(parents=True, exist_ok=True)
-        return self.home
+        """The workspace, created mode 700 when it does not exist yet."""
+        from clausewatch.workspace import make_private_dirs
+
+        return make_private_dirs(self.home)
 
 
 def settings_file() -> Path | None:

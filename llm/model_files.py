@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clausewatch.errors import ConfigError
+from clausewatch.workspace import make_private_dirs
 
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 MODEL_FILENAME = f"{MODEL_NAME}.gguf"
@@ -170,7 +171,7 @@ def verify(path: Path, progress: Progress | None = None) -> bool:
 def assemble(models_dir: Path, progress: Progress | None = None) -> Path:
     """Join the parts into a temporary file while hashing, check it, then rename it in place."""
     parts = require_parts()
-    models_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(models_dir)
     target = model_path(models_dir)
     digest = hashlib.sha256()
     size = 0

@@ -349,13 +349,14 @@ def _make_client(target: str) -> Any:
 def resolve_target(target: str | None = None) -> str:
     """``target`` or, by default, ``settings.chroma_url`` / ``settings.chroma_dir``."""
     from clausewatch.settings import get_settings
+    from clausewatch.workspace import make_private_dirs
 
     if target is not None:
         return target
     settings = get_settings()
     if settings.chroma_url:
         return settings.chroma_url
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(settings.chroma_dir)
     return str(settings.chroma_dir)
 
 
