@@ -213,15 +213,16 @@ def remove_version_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would go; change nothing.")
     ] = False,
+    wait: WaitOption = None,
 ) -> None:
     """Remove a wrongly recorded version with its clauses, changes and unapproved drafts."""
     from archive.remove import remove_version
     from storage.db import session_scope
+    from storage.runlock import run_lock
 
-    with session_scope() as session:
-        removal = remove_version(
-            session, platform, doc_type, version_id, force=force, dry_run=dry_run
-        )
+    # not while a run or an import records versions
+    with run_lock(wait_s=wait, command="clausewatch versions remove"), session_scope() as s:
+        removal = remove_version(s, platform, doc_type, version_id, force=force, dry_run=dry_run)
     for line in removal.lines():
         typer.echo(line)
     if not dry_run:
