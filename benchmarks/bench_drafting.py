@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 os.environ["CLAUSEWATCH_LLM_CACHE"] = "false"
-# a loaded 2-core machine can take minutes per answer: wait rather than retry from scratch
-os.environ.setdefault("CLAUSEWATCH_LLM_TIMEOUT_S", "1800")
+# a loaded 2-core machine can take minutes per answer: wait rather than give up on a draft
+os.environ.setdefault("CLAUSEWATCH_LLM_DRAFT_BUDGET_S", "1800")
 os.environ.setdefault("CLAUSEWATCH_LLM_RETRIES", "0")
 
 REPO = Path(__file__).resolve().parents[1]

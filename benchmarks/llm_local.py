@@ -52,14 +52,17 @@ def main() -> None:
     from llm.local import LocalLLM, metrics
 
     settings = get_settings()
-    threads = args.threads or settings.llm_threads
+    threads: int | str = args.threads or settings.llm_threads
     started = time.perf_counter()
     model_files.ensure_model_file(settings.models_dir)
     prepare_s = time.perf_counter() - started
     llm = LocalLLM(models_dir=settings.models_dir, threads=threads, context_tokens=4096)
     info = llm.start()
     print(f"cpu count {os.cpu_count()}, load average {os.getloadavg()}")
-    print(f"model file ready in {prepare_s:.1f} s; server start {info.started_s:.1f} s")
+    print(
+        f"model file ready in {prepare_s:.1f} s; server start {info.started_s:.1f} s, "
+        f"threads {info.threads} ({info.state.threads_reason})"
+    )
     try:
         for run in range(1, args.runs + 1):
             request = LLMRequest(

@@ -69,10 +69,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CLAUSEWATCH_OPENAI_API_KEY")
     )
-    llm_timeout_s: float = 300.0
     llm_max_reasks: int = 2
     llm_concurrency: int = 1
-    llm_threads: int = 2
+    llm_threads: int | Literal["auto"] = "auto"  # llm.threads: free physical cores at start
     llm_context_tokens: int = 8192
 
     # monitoring runs: one at a time per database (storage.runlock); a second run waits this
@@ -92,7 +91,7 @@ class Settings(BaseSettings):
     drafting_regulations: int = 6
     drafting_examples: int = 2
     llm_api_key: SecretStr | None = None  # for openai-compatible gateways that need one
-    llm_retries: int = 3  # extra attempts after a transport error (connection, timeout, 429, 5xx)
+    llm_retries: int = 3  # re-sends after a failure before any token (connection, 429, 5xx)
     llm_retry_wait_s: float = 2.0  # first back-off; doubles per attempt, capped at 30 s
     llm_cache: bool = True  # reuse stored answers for identical requests
     llm_local_start_timeout_s: float = 180.0  # loading the local model and health check

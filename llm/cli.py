@@ -53,10 +53,15 @@ def _status_data(backend: str | None, verify: bool) -> dict[str, Any]:
         bar, advance = _bytes_progress("verifying sha256", files.size)
         with bar:
             verified = model_files.verify(files.path, advance)
+    from llm.progress import measured_speed
+    from llm.shared_server import state_summary
+
     with session_scope() as session:
         last_day = usage_summary(session, utcnow() - timedelta(days=1))
         total = usage_summary(session)
     return {
+        "local_server": state_summary(model_files.MODEL_SHA256[:16]),
+        "measured_tokens_per_s": measured_speed(choice.backend),
         "backend": choice.backend,
         "reason": choice.reason,
         "model": choice.model,
@@ -107,6 +112,18 @@ def status(
     if local["missing_parts"]:
         parts += " (missing: " + ", ".join(local["missing_parts"]) + ")"
     console.print(f"model parts       {parts} installed")
+    server = data["local_server"]
+    if server:
+        console.print(
+            f"local server      running at {server['url']} (pid {server['pid']}, "
+            f"{server['threads']} threads: {server['threads_reason']}; "
+            f"{server['queue']} request(s) queued or running; "
+            f"stops after {server['idle_s']:.0f} s idle)"
+        )
+    else:
+        console.print("local server      not running (started on first need)")
+    if data["measured_tokens_per_s"]:
+        console.print(f"last speed        {data['measured_tokens_per_s']:.1f} tokens/s generation")
     for label, usage in (("last 24 h", data["usage_24h"]), ("all time", data["usage_total"])):
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(usage["by_outcome"].items())) or "none"
         console.print(
@@ -121,7 +138,8 @@ def prepare(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the timings as JSON.")] = False,
 ) -> None:
-    """Assemble and verify the local model, start its server, ask a tiny structured question."""
+    """Assemble and verify the local model, start its server, time a tiny structured question,
+    and say whether that speed can finish a draft within the per-draft budget."""
     import time
 
     from clausewatch.settings import get_settings
@@ -129,6 +147,7 @@ def prepare(
     from llm.factory import get_llm
     from llm.local import LocalLLM
     from llm.probe import run_probe
+    from llm.speed_check import typical_draft, verdict
 
     settings = get_settings()
     settings.ensure_home()
@@ -147,24 +166,61 @@ def prepare(
                     model_files.ensure_model_file(settings.models_dir, advance)
             timings["model_file_s"] = round(time.perf_counter() - started, 2)
             timings["model_file"] = str(model_files.model_path(settings.models_dir))
-            with console.status("starting the local model server"):
+            with console.status("starting the local model server (or finding the running one)"):
                 info = llm.start()
-            timings["server_start_s"] = round(info.started_s, 2)
+            timings["server_start_s"] = round(info.state.load_s, 2)
+            timings["server_started_here"] = info.started_here
             timings["server_address"] = info.address
+            timings["server_pid"] = info.state.pid
+            timings["threads"] = info.threads
+            timings["threads_reason"] = info.state.threads_reason
         with console.status(f"asking {llm.backend} a tiny structured question"):
             timings.update(run_probe(llm))
     finally:
         llm.close()
+    check = verdict(
+        size=typical_draft(),
+        prompt_tok_s=timings.get("prompt_tok_s"),
+        generation_tok_s=timings.get("generation_tok_s"),
+        budget_s=settings.llm_draft_budget_s,
+        backend=llm.backend,
+        threads=timings.get("threads"),
+        threads_reason=timings.get("threads_reason", ""),
+    )
+    timings["verdict"] = "ok" if check.ok else "too slow"
+    timings["draft_estimate_s"] = round(check.estimate_s, 1) if check.estimate_s else None
+    timings["draft_budget_s"] = check.budget_s
+    timings["advice"] = check.lines
     if as_json:
         typer.echo(json.dumps(timings, indent=2))
-        return
-    for key, value in timings.items():
-        console.print(f"{key:<18} {value}")
+    else:
+        for key, value in timings.items():
+            if key != "advice":
+                console.print(f"{key:<18} {value}", markup=False)
+        for line in check.lines:
+            console.print(line, markup=False, style=None if check.ok else "bold")
     if not timings.get("valid"):
         raise typer.Exit(1)
+
+
+def stop(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Stop the shared local model server now (it starts again on the next need)."""
+    from llm import model_files
+    from llm.shared_server import stop_server
+
+    pid = stop_server(model_files.MODEL_SHA256[:16])
+    if as_json:
+        typer.echo(json.dumps({"stopped_pid": pid}))
+    elif pid is None:
+        console.print("no local model server was running")
+    else:
+        console.print(f"stopped the local model server (pid {pid})")
 
 
 def register(app: typer.Typer) -> None:
     llm_app.command("status")(status)
     llm_app.command("prepare")(prepare)
+    llm_app.command("stop")(stop)
     app.add_typer(llm_app, name="llm")

@@ -31,17 +31,12 @@ def probe_request() -> LLMRequest:
 def run_probe(llm: LLM) -> dict[str, Any]:
     """Ask the probe question (never from the cache); answer, validity and timings.
 
-    For the local backend the prompt and generation speeds come from llama.cpp's own counters
-    (``/metrics``), so they exclude HTTP and parsing; otherwise generation speed is estimated
-    as output tokens over the whole call.
+    Speeds are those of this one call: the local server's own timings (llama.cpp reports
+    them with the answer, so other processes' requests do not blur them), else the streamed
+    tokens over the time since the first one (``prompt_tok_s`` then unknown).
     """
-    from llm.local import LocalLLM, metrics
-
     spec = probe_definition()
     request = probe_request()
-    before: dict[str, float] = {}
-    if isinstance(llm, LocalLLM) and llm.address:
-        before = metrics(llm.address)
     started = time.perf_counter()
     response = complete_logged(llm, request, use_cache=False)
     elapsed = time.perf_counter() - started
@@ -54,26 +49,12 @@ def run_probe(llm: LLM) -> dict[str, Any]:
         "tokens_in": response.tokens_in,
         "tokens_out": response.tokens_out,
         "seconds": round(elapsed, 3),
+        "first_token_s": response.extra.get("first_token_s"),
+        "prompt_tok_s": response.extra.get("prompt_tokens_per_s"),
+        "generation_tok_s": response.extra.get("tokens_per_s"),
     }
     try:
         result["matches_expected"] = json.loads(response.content) == spec["expected"]
     except ValueError:
         result["matches_expected"] = False
-    if isinstance(llm, LocalLLM) and llm.address:
-        after = metrics(llm.address)
-
-        def rate(tokens: str, seconds: str) -> float | None:
-            n = after.get(tokens, 0.0) - before.get(tokens, 0.0)
-            s = after.get(seconds, 0.0) - before.get(seconds, 0.0)
-            return round(n / s, 1) if n > 0 and s > 0 else None
-
-        result["prompt_tok_s"] = rate("prompt_tokens_total", "prompt_seconds_total")
-        result["generation_tok_s"] = rate(
-            "tokens_predicted_total", "tokens_predicted_seconds_total"
-        )
-    else:
-        result["prompt_tok_s"] = None
-        result["generation_tok_s"] = (
-            round(response.tokens_out / elapsed, 1) if elapsed > 0 and response.tokens_out else None
-        )
     return result

@@ -45,6 +45,18 @@ def chromium_path() -> str:
     return str(found)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_shared_llm_servers() -> Iterator[None]:
+    """Stop the shared local model servers this test session started (they are detached)."""
+    yield
+    from llm.runtime import runtime_dir
+    from llm.shared_server import stop_server
+
+    for state in runtime_dir().glob("server-*.json"):
+        if not state.name.endswith(".failed.json"):
+            stop_server(state.name.removeprefix("server-").removesuffix(".json"))
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh CLAUSEWATCH_HOME with a fresh SQLite database."""

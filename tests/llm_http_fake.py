@@ -1,7 +1,11 @@
 """A fake OpenAI-compatible chat-completions server on loopback, for the llm tests.
 
 Each POST to ``/v1/chat/completions`` takes the next scripted reply; the request bodies are
-recorded, so tests see exactly what ChatOpenAI sent.
+recorded, so tests see exactly what the client sent. A 200 reply to a request with
+``"stream": true`` is sent as server-sent events, a few characters per chunk (one "token"),
+then the finish reason, the usage and ``[DONE]``; ``token_delay_s`` paces the chunks and
+``stall_after`` stops sending after that many tokens for ``stall_s`` seconds (the connection
+stays open), like a server that stopped producing tokens.
 """
 
 from __future__ import annotations
@@ -18,7 +22,29 @@ from typing import Any
 class Reply:
     status: int = 200
     body: dict[str, Any] | str = ""
-    delay_s: float = 0.0
+    delay_s: float = 0.0  # before the response headers
+    token_delay_s: float = 0.0
+    stall_after: int | None = None
+    stall_s: float = 30.0
+
+
+TOKEN_CHARS = 3
+
+
+def sse_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A chat.completion body as the chunks a streaming server would send."""
+    choice = body["choices"][0]
+    content = choice["message"]["content"] or ""
+    base = {k: body[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
+    for i in range(0, len(content), TOKEN_CHARS):
+        piece = content[i : i + TOKEN_CHARS]
+        chunks.append({**base, "choices": [{"index": 0, "delta": {"content": piece}}]})
+    finish = {"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}
+    chunks.append({**base, "choices": [finish]})
+    if "usage" in body:
+        chunks.append({**base, "choices": [], "usage": body["usage"]})
+    return chunks
 
 
 def completion(
@@ -59,6 +85,7 @@ class FakeOpenAIServer:
     replies: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    disconnects: int = 0  # streams the client closed before the end
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -77,6 +104,9 @@ class FakeOpenAIServer:
                     reply = outer.replies.pop(0) if outer.replies else error(500, "no reply")
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
+                if body.get("stream") and reply.status == 200 and isinstance(reply.body, dict):
+                    self._stream(reply)
+                    return
                 payload = (
                     reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
                 ).encode()
@@ -88,6 +118,30 @@ class FakeOpenAIServer:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _stream(self, reply: Reply) -> None:
+                assert isinstance(reply.body, dict)
+                try:
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.end_headers()
+                    self.wfile.flush()
+                    tokens = 0
+                    for chunk in sse_chunks(reply.body):
+                        delta = chunk["choices"][0]["delta"] if chunk["choices"] else {}
+                        if delta.get("content"):
+                            if reply.stall_after is not None and tokens == reply.stall_after:
+                                time.sleep(reply.stall_s)
+                            tokens += 1
+                            if reply.token_delay_s:
+                                time.sleep(reply.token_delay_s)
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    with outer._lock:
+                        outer.disconnects += 1
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

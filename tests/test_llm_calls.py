@@ -65,7 +65,7 @@ def http_llm(server: FakeOpenAIServer) -> OpenAICompatibleLLM:
         base_url=server.base_url,
         retries=1,
         retry_wait_s=0.0,
-        timeout_s=5.0,
+        stall_s=5.0,
     )
 
 

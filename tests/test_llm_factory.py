@@ -9,8 +9,8 @@ import pytest
 from clausewatch.errors import ConfigError
 from clausewatch.settings import reset_settings
 from llm.factory import get_llm, resolve
-from llm.local import SERVER, LocalLLM
-from llm.model_files import MODEL_NAME
+from llm.local import LocalLLM
+from llm.model_files import MODEL_NAME, MODEL_SHA256
 from llm.openai_compat import OpenAICompatibleLLM
 
 
@@ -24,12 +24,15 @@ def env(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_auto_without_key_or_url_is_local(env: pytest.MonkeyPatch) -> None:
-    SERVER.stop()  # a slow test earlier in the session may have left it in its idle window
+    from llm.shared_server import Paths, current_state, stop_server
+
+    stop_server(MODEL_SHA256[:16])  # a slow test earlier in the session may have left it running
     choice = resolve()
     assert (choice.backend, choice.model) == ("local", MODEL_NAME)
     llm = get_llm()
     assert isinstance(llm, LocalLLM)
-    assert llm.address is None and SERVER.info is None  # nothing started by construction
+    assert llm.address is None  # nothing started by construction
+    assert current_state(Paths.for_key(MODEL_SHA256[:16])) is None
     llm.close()
 
 

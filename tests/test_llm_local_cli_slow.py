@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from clausewatch.cli import app
 from clausewatch.settings import get_settings, reset_settings
-from llm.local import SERVER
+from llm.model_files import MODEL_SHA256
+from llm.shared_server import stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,9 @@ def test_prepare_then_status(
     assert data["backend"] == "local" and data["valid"] is True
     assert data["server_start_s"] > 0 and data["tokens_out"] > 0
     assert data["prompt_tok_s"] and data["generation_tok_s"]
-    SERVER.stop()  # the CLI keeps it for the idle period; this test process moves on
+    assert data["threads"] >= 1 and data["threads_reason"]
+    assert data["verdict"] in ("ok", "too slow")
+    stop_server(MODEL_SHA256[:16])  # the server outlives the CLI for its idle period
 
     status = runner.invoke(app, ["llm", "status", "--json"])
     assert status.exit_code == 0, status.output

@@ -7,22 +7,28 @@ asserted.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import psutil
 import pytest
 from llm_slow_support import shared_models_dir
 
 from llm import model_files
 from llm.base import LLMRequest
 from llm.calls import complete_logged
-from llm.local import SERVER, LocalLLM, metrics
+from llm.local import LocalLLM, metrics
 from llm.probe import probe_definition, run_probe
+from llm.runtime import runtime_dir
 from llm.schemas import validation_errors
+from llm.shared_server import stop_server
 
 pytestmark = pytest.mark.slow
+KEY = model_files.MODEL_SHA256[:16]
 
 CLAUSE_IDS = ["c-001", "c-002", "c-003"]
 CHOICE_SCHEMA: dict[str, Any] = {
@@ -52,11 +58,16 @@ CHOICE_MESSAGES = [
 @pytest.fixture(scope="module")
 def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLM]:
     models_dir = shared_models_dir(tmp_path_factory)
-    llm = LocalLLM(models_dir=models_dir, threads=2, context_tokens=4096, retries=1)
+    stop_server(KEY)  # a server left by an earlier test would have other settings
+    llm = LocalLLM(models_dir=models_dir, context_tokens=4096, retries=1)
     info = llm.start()
-    print(f"server start (load + health): {info.started_s:.1f} s at {info.address}")
+    print(
+        f"server start (load + health): {info.started_s:.1f} s at {info.address}, "
+        f"threads {info.threads} ({info.state.threads_reason})"
+    )
     yield llm
     llm.close()
+    stop_server(KEY)
 
 
 def test_model_file_matches_pinned_hash(local_llm: LocalLLM) -> None:
@@ -114,13 +125,32 @@ def test_enum_choice_through_complete_logged(local_llm: LocalLLM, workspace: Pat
     assert again.cached and again.content == response.content
 
 
-def test_server_is_shared_then_stopped_on_close(local_llm: LocalLLM) -> None:
-    second = LocalLLM(models_dir=local_llm.models_dir, threads=2, context_tokens=4096)
-    address = second.start().address
-    assert address == local_llm.address  # one server per process
-    second.close()
-    assert httpx.get(f"{address}/health", timeout=5).status_code == 200  # still in use
-    local_llm.close()
-    assert SERVER.info is None
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{address}/health", timeout=5)
+def test_two_processes_share_the_one_real_server(local_llm: LocalLLM) -> None:
+    """Two more clausewatch-like processes ask the real model: nobody loads a second copy."""
+    tests = Path(__file__).resolve().parent
+    model = model_files.model_path(local_llm.models_dir)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests.parent), str(tests)])}
+    command = [sys.executable, str(tests / "shared_server_client.py"), str(model), "300"]
+    clients = [
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(2)
+    ]
+    outputs = []
+    for client in clients:
+        out, err = client.communicate(timeout=600)
+        assert client.returncode == 0, err
+        outputs.append(json.loads(out.strip().splitlines()[-1]))
+    assert local_llm.info is not None
+    assert {o["pid"] for o in outputs} == {local_llm.info.state.pid}
+    assert not any(o["started_here"] for o in outputs)
+    assert all(json.loads(o["answer"])["label"] in ("privacy", "billing") for o in outputs)
+    daemons = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "llm.server_daemon" in (p.info["cmdline"] or [])
+        and KEY in (p.info["cmdline"] or [])
+        and runtime_dir().as_posix() in (p.info["cmdline"] or [])
+    ]
+    assert [p.pid for p in daemons] == [local_llm.info.state.pid]  # one model copy loaded

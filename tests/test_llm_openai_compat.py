@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from llm_http_fake import FakeOpenAIServer, Reply, completion, error
+from llm_http_fake import TOKEN_CHARS, FakeOpenAIServer, Reply, completion, error
 
 from clausewatch.errors import ConfigError, InputError, TransientError
+from llm import progress
 from llm.base import LLMRequest
 from llm.openai_compat import OpenAICompatibleLLM
+from llm.progress import (
+    BudgetExceeded,
+    CallProgress,
+    StallTimeout,
+    draft_budget,
+    measured_speed,
+    reporting,
+)
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -54,7 +64,7 @@ def backend(server: FakeOpenAIServer, **kwargs: Any) -> OpenAICompatibleLLM:
         "model": "served-model",
         "api_key": "test-key",
         "base_url": server.base_url,
-        "timeout_s": 5.0,
+        "stall_s": 5.0,
         "retries": 2,
         "retry_wait_s": 0.0,
     }
@@ -74,7 +84,7 @@ def test_structured_output_round_trip(server: FakeOpenAIServer) -> None:
     assert response.backend == "openai-compatible" and response.model == "served-model"
     assert response.extra["finish_reason"] == "stop"
     assert response.extra["attempts"] == 1
-    assert "parsing_error" not in response.extra
+    assert response.extra["streamed_tokens"] > 1
 
     assert server.paths == ["/v1/chat/completions"]
     sent = server.requests[0]
@@ -84,6 +94,8 @@ def test_structured_output_round_trip(server: FakeOpenAIServer) -> None:
         "content": "We may share your data with advertisers.",
     }
     assert sent["temperature"] == 0.0
+    assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
+    assert "cache_prompt" not in sent  # llama.cpp fields only when asked (OpenAI rejects them)
     assert 120 in (sent.get("max_tokens"), sent.get("max_completion_tokens"))
     fmt = sent["response_format"]
     assert fmt["type"] == "json_schema"
@@ -154,23 +166,9 @@ def test_retries_exhausted_raise_transient_error(server: FakeOpenAIServer) -> No
     assert len(server.requests) == 3
 
 
-def test_timeouts_are_transient(server: FakeOpenAIServer) -> None:
-    server.add(*(Reply(200, completion("{}").body, delay_s=1.5) for _ in range(2)))
-    with pytest.raises(TransientError, match="Timeout"):
-        backend(server, retries=1, timeout_s=0.3).complete(request())
-    assert len(server.requests) == 2
-
-
-def test_timeouts_not_retried_when_disabled(server: FakeOpenAIServer) -> None:
-    server.add(*(Reply(200, completion("{}").body, delay_s=1.5) for _ in range(2)))
-    with pytest.raises(TransientError, match="timed out after"):
-        backend(server, retries=3, timeout_s=0.3, retry_timeouts=False).complete(request())
-    assert len(server.requests) == 1
-
-
-def test_server_errors_still_retried_when_timeouts_are_not(server: FakeOpenAIServer) -> None:
+def test_server_errors_are_resent(server: FakeOpenAIServer) -> None:
     server.add(error(503), completion('{"label": "privacy", "reason": "r"}'))
-    llm = backend(server, retries=1, retry_timeouts=False)
+    llm = backend(server, retries=1)
     assert json.loads(llm.complete(request()).content)["label"] == "privacy"
     assert len(server.requests) == 2
 
@@ -215,3 +213,82 @@ def test_missing_usage_leaves_zero_counts(server: FakeOpenAIServer) -> None:
     response = backend(server).complete(request())
     assert (response.tokens_in, response.tokens_out) == (0, 0)
     assert response.extra["usage_reported"] is False
+
+
+ANSWER = json.dumps({"label": "privacy", "reason": "shares conversation data with advertisers"})
+
+
+def test_a_stall_stops_the_call_and_it_is_not_resent(server: FakeOpenAIServer) -> None:
+    server.add(
+        Reply(200, completion(ANSWER).body, stall_after=3, stall_s=5.0),
+        completion(ANSWER),  # what a re-send would get
+    )
+    started = time.monotonic()
+    with pytest.raises(StallTimeout, match=r"sent nothing for 0.4 s \(3 token"):
+        backend(server, retries=3, stall_s=0.4).complete(request())
+    assert time.monotonic() - started < 3.0  # stopped at the stall, not at the server's pace
+    assert len(server.requests) == 1
+
+
+def test_no_response_headers_within_the_stall_limit_is_a_stall(server: FakeOpenAIServer) -> None:
+    server.add(Reply(200, completion(ANSWER).body, delay_s=2.0), completion(ANSWER))
+    with pytest.raises(StallTimeout):
+        backend(server, retries=3, stall_s=0.3).complete(request())
+    assert len(server.requests) == 1
+
+
+def test_stall_retryable_follows_the_backend_setting(server: FakeOpenAIServer) -> None:
+    server.add(Reply(200, completion(ANSWER).body, stall_after=1, stall_s=3.0))
+    with pytest.raises(StallTimeout) as raised:
+        backend(server, stall_s=0.3, stall_retryable=False).complete(request())
+    assert raised.value.retryable is False
+
+
+def test_slow_steady_tokens_are_not_a_stall(server: FakeOpenAIServer) -> None:
+    # 25 chunks 0.1 s apart: 2.5 seconds in all, six times the stall limit
+    server.add(Reply(200, completion(ANSWER).body, token_delay_s=0.1))
+    started = time.monotonic()
+    response = backend(server, stall_s=0.4).complete(request())
+    assert time.monotonic() - started > 1.0
+    assert json.loads(response.content) == json.loads(ANSWER)
+
+
+def test_the_draft_budget_stops_a_steady_stream(server: FakeOpenAIServer) -> None:
+    server.add(Reply(200, completion(ANSWER).body, token_delay_s=0.2), completion(ANSWER))
+    started = time.monotonic()
+    with draft_budget(1.0), pytest.raises(BudgetExceeded, match="budget ran out"):
+        backend(server, stall_s=5.0, retries=3).complete(request())
+    assert 0.9 < time.monotonic() - started < 2.5
+    assert len(server.requests) == 1
+    deadline = time.monotonic() + 5
+    while server.disconnects == 0 and time.monotonic() < deadline:  # the server saw us go
+        time.sleep(0.1)
+    assert server.disconnects == 1
+
+
+def test_a_spent_budget_sends_nothing(server: FakeOpenAIServer) -> None:
+    server.add(completion(ANSWER))
+    with draft_budget(0.0), pytest.raises(BudgetExceeded):
+        backend(server).complete(request())
+    assert server.requests == []
+
+
+def test_progress_reaches_the_caller_and_speed_is_recorded(server: FakeOpenAIServer) -> None:
+    progress.reset_speed()
+    server.add(Reply(200, completion(ANSWER).body, token_delay_s=0.05))
+    updates: list[CallProgress] = []
+    with reporting(updates.append):
+        backend(server).complete(request())
+    phases = [u.phase for u in updates]
+    assert phases[0] == "prompt" and phases[-1] == "done"
+    generating = [u for u in updates if u.phase == "generating"]
+    assert generating and all(u.prompt_tokens > 0 for u in generating)
+    assert updates[-1].tokens_generated == -(-len(ANSWER) // TOKEN_CHARS)  # every chunk counted
+    assert updates[-1].tokens_per_s is not None and 5 < updates[-1].tokens_per_s < 40
+    assert measured_speed("openai-compatible") == pytest.approx(updates[-1].tokens_per_s)
+
+
+def test_server_specific_fields_are_sent_when_configured(server: FakeOpenAIServer) -> None:
+    server.add(completion(ANSWER))
+    backend(server, extra_body={"cache_prompt": True}).complete(request())
+    assert server.requests[0]["cache_prompt"] is True
