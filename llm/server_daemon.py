@@ -133,9 +133,10 @@ def serve(args: argparse.Namespace) -> int:
         _wait_healthy(address, args.start_timeout_s)
     except Exception as exc:
         traceback.print_exc()
-        write_json(paths.failed, {**base, "error": f"{type(exc).__name__}: {exc}"[:1000]})
         with contextlib.suppress(FileNotFoundError):
             paths.state.unlink()
+        os.close(alive)  # before saying so: whoever reads the failure sees no server alive
+        write_json(paths.failed, {**base, "error": f"{type(exc).__name__}: {exc}"[:1000]})
         return 1
     ready_at = time.time()
     write_json(
