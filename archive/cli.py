@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -31,28 +32,141 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _sources_path(file: Path | None) -> Path:
-    from clausewatch.settings import get_settings
-
-    return file if file is not None else get_settings().sources_path
+SOURCES_ARG_HELP = (
+    "Bundled list names (see 'clausewatch sources list') or declaration files, combined in "
+    "order (default: the configured selection)."
+)
 
 
 @sources_app.command("validate")
 def validate_command(
-    file: Annotated[
-        Path | None, typer.Argument(help="Declarations file (default: the configured one).")
-    ] = None,
+    refs: Annotated[list[str] | None, typer.Argument(help=SOURCES_ARG_HELP)] = None,
 ) -> None:
-    """Check the declarations file; print every problem with its file:line and entry."""
-    from archive.declarations import validate_sources
+    """Check declarations: schema, unique documents, URLs and selectors; every problem with
+    its file:line and entry."""
+    from archive.selection import configured_refs, validate_selection
 
-    path = _sources_path(file)
-    sources, problems = validate_sources(path)
-    for problem in problems:
+    names = list(refs) if refs else configured_refs()
+    selection = validate_selection(names)
+    for problem in selection.problems:
         typer.echo(str(problem))
-    if problems:
-        raise ConfigError(f"{len(problems)} problem(s) in {path}")
-    typer.echo(f"{path}: {len(sources)} source(s), no problems")
+    if selection.problems:
+        raise ConfigError(f"{len(selection.problems)} problem(s) in {', '.join(names)}")
+    for override in selection.overrides:
+        typer.echo(f"override: {override}")
+    platforms = len({s.platform for s in selection.sources})
+    for path in selection.files:
+        typer.echo(f"{path}: valid")
+    typer.echo(
+        f"{', '.join(names)}: {len(selection.sources)} source(s) of {platforms} platform(s), "
+        "no problems"
+    )
+
+
+@sources_app.command("list")
+def list_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The bundled lists: services, documents, pages that need rendering, documents in parts."""
+    from archive.declarations import validate_sources
+    from archive.selection import bundled_lists
+
+    rows = []
+    for name, path in bundled_lists().items():
+        sources, _problems = validate_sources(path)
+        rows.append(
+            {
+                "name": name,
+                "services": len({s.platform for s in sources}),
+                "documents": len(sources),
+                "render": sum(1 for s in sources if s.needs_render),
+                "parts": sum(1 for s in sources if s.parts),
+                "path": str(path),
+            }
+        )
+    if as_json:
+        lists = [{k: row[k] for k in ("name", "services", "documents")} for row in rows]
+        typer.echo(json.dumps({"lists": lists}, indent=2))
+        return
+    table = Table(title="bundled source lists (clausewatch run --sources NAME)")
+    for col in ("name", "services", "documents", "need rendering", "in parts", "file"):
+        table.add_column(col, justify="left" if col in ("name", "file") else "right")
+    for row in rows:
+        table.add_row(
+            *(str(row[k]) for k in ("name", "services", "documents", "render", "parts", "path"))
+        )
+    Console().print(table)
+
+
+@sources_app.command("check")
+def check_command(
+    refs: Annotated[list[str] | None, typer.Argument(help=SOURCES_ARG_HELP)] = None,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Pages fetched at once.")] = 4,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds per page (default: CLAUSEWATCH_FETCH_TIMEOUT_S).")
+    ] = None,
+    retries: Annotated[int, typer.Option(min=0, help="Retries of a transient failure.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fetch every declared URL once (online) and report its status; records nothing.
+
+    Exits 1 when a page failed. A page declared render: true whose text is not in the
+    served HTML is reported 'unrendered', not failed.
+    """
+    from archive.check import PageCheck, check_sources
+    from archive.selection import configured_refs, load_selection
+    from clausewatch.settings import get_settings
+
+    names = list(refs) if refs else configured_refs()
+    decls = load_selection(names)
+    settings = get_settings()
+    update: dict[str, float | int] = {"fetch_retries": retries}
+    if timeout is not None:
+        update["fetch_timeout_s"] = timeout
+    settings = settings.model_copy(update=update)
+    total = sum(len(d.fetch_parts) for d in decls)
+    console = Console(stderr=True)
+    with _progress(console) as progress:
+        task = progress.add_task("checking", total=total, current="")
+
+        def on_page(page: PageCheck) -> None:
+            progress.update(
+                task, advance=1, current=f"{page.platform}/{page.doc_type} {page.status}"
+            )
+
+        report = check_sources(decls, settings=settings, workers=workers, on_page=on_page)
+    counts = {k: report.count(k) for k in ("ok", "unrendered", "failed")}
+    if as_json:
+        payload = {"pages": [p.model_dump(mode="json") for p in report.pages], **counts}
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        _print_check(report.pages, counts)
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
+def _print_check(pages: list[Any], counts: dict[str, int]) -> None:
+    table = Table(title="sources check", box=box.SIMPLE_HEAD)
+    for col in ("document", "part", "status", "HTTP", "words", "detail"):
+        table.add_column(col, justify="right" if col in ("HTTP", "words") else "left")
+    colours = {"ok": "green", "unrendered": "yellow", "failed": "red"}
+    for p in pages:
+        colour = colours[p.status]
+        table.add_row(
+            f"{p.platform}/{p.doc_type}",
+            f"{p.part}/{p.parts}" if p.parts > 1 else "",
+            f"[{colour}]{p.status}[/{colour}]",
+            str(p.http_status or ""),
+            str(p.words or ""),
+            escape(p.reason or p.url),
+        )
+    out = Console()
+    out.print(table)
+    out.print(
+        f"pages: {len(pages)}; ok: {counts['ok']}, unrendered (need JavaScript): "
+        f"{counts['unrendered']}, failed: {counts['failed']}",
+        highlight=False,
+    )
 
 
 WaitOption = Annotated[
@@ -158,17 +272,17 @@ def history_command(
 
 def track_command(
     sources: Annotated[
-        Path | None, typer.Option("--sources", help="Declarations file (default: configured).")
+        list[str] | None, typer.Option("--sources", help=SOURCES_ARG_HELP + " Repeatable.")
     ] = None,
     wait: WaitOption = None,
 ) -> None:
     """Fetch every declared source once; record new versions; summarise."""
-    from archive.declarations import load_sources
+    from archive.selection import load_selection
     from archive.track import track_all
     from schemas.sources import TrackOutcome
     from storage.runlock import run_lock
 
-    decls = load_sources(_sources_path(sources))
+    decls = load_selection(sources)
     console = Console(stderr=True)
     with run_lock(wait_s=wait, command="clausewatch track"), _progress(console) as progress:
         task = progress.add_task("fetching", total=len(decls), current="")

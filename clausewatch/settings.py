@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=default_home)
     database_url: str | None = None
     sources_file: Path | None = None
+    # bundled list names or declaration files, comma-separated (wins over sources_file)
+    sources: str | None = None
 
     # fetching
     allow_private_addresses: bool = False

@@ -38,10 +38,15 @@ def _progress() -> Progress:
     )
 
 
+SOURCES_HELP = (
+    "A bundled list (ai-platforms, sample; see 'clausewatch sources list') or a declarations "
+    "file; repeat to combine (a later declaration of the same document replaces an earlier "
+    "one). Default: CLAUSEWATCH_SOURCES, else CLAUSEWATCH_SOURCES_FILE, else the sample."
+)
+
+
 def run(
-    sources: Annotated[
-        Path | None, typer.Option("--sources", help="Declarations file (default: settings).")
-    ] = None,
+    sources: Annotated[list[str] | None, typer.Option("--sources", help=SOURCES_HELP)] = None,
     history: Annotated[
         Path | None, typer.Option("--history", help="Import dated history from this tree first.")
     ] = None,
@@ -88,7 +93,7 @@ def _run_locked(
     with _progress() as bar, progress.use(bar):
         bar.console.print("[dim]starting Prefect (without PREFECT_API_URL: a temporary server)")
         summary = monitor_flow(
-            sources_file=str(sources) if sources else None,
+            sources=list(sources) if sources else None,
             history_dir=str(history) if history else None,
             backend=backend,
             max_drafts=max_drafts,
@@ -136,7 +141,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 def schedule(
     cron: Annotated[str, typer.Option(help='Cron expression, e.g. "0 6 * * *".')],
     name: Annotated[str, typer.Option(help="Deployment name.")] = "clausewatch-monitor",
-    sources: Annotated[Path | None, typer.Option("--sources")] = None,
+    sources: Annotated[list[str] | None, typer.Option("--sources", help=SOURCES_HELP)] = None,
     backend: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Serve the monitoring flow on a schedule (needs `prefect server start` + PREFECT_API_URL)."""
@@ -150,7 +155,7 @@ def schedule(
     _quiet_prefect(True)
     from flows.monitor import monitor_flow
 
-    params: dict[str, Any] = {"sources_file": str(sources) if sources else None, "backend": backend}
+    params: dict[str, Any] = {"sources": list(sources) if sources else None, "backend": backend}
     console.print(f"serving [bold]{name}[/bold] on cron {cron!r}; Ctrl-C to stop")
     monitor_flow.serve(name=name, cron=cron, parameters=params)
 

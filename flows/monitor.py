@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from prefect import flow
 from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from archive.selection import configured_refs, is_sample
 from clausewatch.settings import SAMPLE_SOURCES, get_settings
 from flows import tasks
 from flows.progress import report
@@ -38,19 +38,24 @@ def monitor_flow(
     history_dir: str | None = None,
     backend: str | None = None,
     max_drafts: int | None = None,
+    sources: list[str] | None = None,
 ) -> RunSummary:
     """One pass of the whole pipeline over the declared sources.
+
+    ``sources``: bundled list names and declaration files (see archive.selection); else
+    ``sources_file``; else the configured selection.
 
     Per-document and per-change failures are recorded and never stop the others. One run at
     a time per database: the run lock (storage.runlock) is held for the whole pass; a run
     that cannot get it within CLAUSEWATCH_RUN_LOCK_WAIT_S fails with RunBusyError.
     """
     with run_lock(command="clausewatch monitor flow"):
-        return _monitor(sources_file, history_dir, backend, max_drafts)
+        refs = list(sources) if sources else [sources_file] if sources_file else None
+        return _monitor(refs or configured_refs(), history_dir, backend, max_drafts)
 
 
 def _monitor(
-    sources_file: str | None,
+    refs: list[str],
     history_dir: str | None,
     backend: str | None,
     max_drafts: int | None,
@@ -58,17 +63,16 @@ def _monitor(
     settings = get_settings()
     started = time.monotonic()
     summary = RunSummary(run_id=start_run("monitor"))
-    sources_path = Path(sources_file) if sources_file else settings.sources_path
-    if history_dir is None and sources_path == SAMPLE_SOURCES:
+    if history_dir is None and is_sample(refs):
         history_dir = str(SAMPLE_HISTORY)  # the shipped demo brings its earlier versions
     try:
         if history_dir:
             summary.imported_versions = tasks.import_history(history_dir)
 
-        sources = tasks.load_sources(str(sources_path))
-        tracking = [tasks.track.submit(s, len(sources)) for s in sources]
+        declared = tasks.load_sources(refs)
+        tracking = [tasks.track.submit(s, len(declared)) for s in declared]
         wait(tracking)
-        for source, fut in zip(sources, tracking, strict=True):
+        for source, fut in zip(declared, tracking, strict=True):
             try:
                 result: TrackResult = fut.result()
             except Exception as exc:  # recorded, the other documents go on

@@ -45,10 +45,11 @@ def import_history(history_dir: str) -> int:
 
 
 @task(name="load-sources", cache_policy=NO_CACHE)
-def load_sources(sources_file: str) -> list[dict[str, object]]:
-    from archive.declarations import load_sources as load
+def load_sources(refs: list[str]) -> list[dict[str, object]]:
+    """The declarations of a selection (bundled list names and declaration files)."""
+    from archive.selection import load_selection
 
-    return [s.model_dump(mode="json") for s in load(Path(sources_file))]
+    return [s.model_dump(mode="json") for s in load_selection(refs)]
 
 
 @task(name="track", cache_policy=NO_CACHE)
