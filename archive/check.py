@@ -107,7 +107,10 @@ def check_sources(
         for decl in sources
         for i, part in enumerate(decl.fetch_parts, 1)
     ]
-    with Fetcher(settings) as fetcher, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with (
+        Fetcher(settings, confine_files=True) as fetcher,
+        ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+    ):
 
         def run(job: tuple[SourceDecl, int, SourcePart, int]) -> PageCheck:
             page = check_page(fetcher, *job)

@@ -80,7 +80,7 @@ def run(
 
 
 def _run_locked(
-    sources: Path | None,
+    sources: list[str] | None,
     history: Path | None,
     backend: str | None,
     max_drafts: int | None,
