@@ -100,14 +100,21 @@ def verdict(
         "stop at the budget and stay pending for the next run. To change that:"
     ]
     if backend == "local":
-        used = f"{threads} thread(s)" if threads else "its threads"
-        lines.append(
-            f"- the local model server runs with {used} ({threads_reason or 'settings'}): "
-            "stop other CPU-heavy work, or set CLAUSEWATCH_LLM_THREADS to fewer threads than "
-            "free cores (1 on a busy 2-core machine: threads beyond the free cores slow "
-            "llama.cpp down many times over), then `clausewatch llm stop` so the next run "
-            "starts it with the new setting"
-        )
+        how = f" ({threads_reason})" if threads_reason else ""
+        if threads and threads > 1:
+            lines.append(
+                f"- the local model server runs with {threads} threads{how}: set "
+                "CLAUSEWATCH_LLM_THREADS to fewer threads than free cores (1 on a busy 2-core "
+                "machine: threads beyond the free cores slow llama.cpp down many times over) "
+                "or to auto, then `clausewatch llm stop` so the next run starts it with the "
+                "new setting; or stop other CPU-heavy work"
+            )
+        else:
+            lines.append(
+                f"- the local model server already runs with {threads or 'its'} thread(s){how}: "
+                "the machine's other work is taking the CPU; stop CPU-heavy work, or run "
+                "clausewatch where cores are free"
+            )
         lines.append(
             "- or use a faster model server: CLAUSEWATCH_LLM_BASE_URL=http://HOST:PORT/v1 with "
             "CLAUSEWATCH_LLM_MODEL (vLLM, Ollama, llama.cpp), or OPENAI_API_KEY"

@@ -40,10 +40,26 @@ def test_the_busy_machine_of_issue_13_is_called_too_slow_with_what_to_change() -
     text = "\n".join(check.lines)
     assert text.startswith("TOO SLOW: at 0.7 tokens/s generation, 8.9 tokens/s prompt")
     assert "needs about 773 s, more than the 600 s per-draft budget" in text
-    assert "runs with 2 thread(s) (CLAUSEWATCH_LLM_THREADS)" in text
-    assert "CLAUSEWATCH_LLM_THREADS" in text and "clausewatch llm stop" in text
+    assert "runs with 2 threads (CLAUSEWATCH_LLM_THREADS): set CLAUSEWATCH_LLM_THREADS" in text
+    assert "clausewatch llm stop" in text
     assert "CLAUSEWATCH_LLM_BASE_URL" in text
     assert "CLAUSEWATCH_LLM_DRAFT_BUDGET_S=1020" in text  # 773 s x 1.25, in whole minutes
+
+
+def test_one_thread_already_points_at_the_other_work() -> None:
+    check = verdict(
+        size=SIZE,
+        prompt_tok_s=4.2,
+        generation_tok_s=1.4,
+        budget_s=600,
+        backend="local",
+        threads=1,
+        threads_reason="auto: 2 physical cores, 2.0 busy",
+    )
+    text = "\n".join(check.lines)
+    assert "already runs with 1 thread(s) (auto: 2 physical cores, 2.0 busy)" in text
+    assert "set CLAUSEWATCH_LLM_THREADS" not in text  # nothing to gain there
+    assert "CLAUSEWATCH_LLM_DRAFT_BUDGET_S=780" in text
 
 
 def test_no_speed_is_not_called_fast() -> None:
