@@ -90,7 +90,9 @@ def list_command(
         return
     table = Table(title="bundled source lists (clausewatch run --sources NAME)")
     for col in ("name", "services", "documents", "need rendering", "in parts", "file"):
-        table.add_column(col, justify="left" if col in ("name", "file") else "right")
+        table.add_column(
+            col, justify="left" if col in ("name", "file") else "right", overflow="fold"
+        )
     for row in rows:
         table.add_row(
             *(str(row[k]) for k in ("name", "services", "documents", "render", "parts", "path"))

@@ -222,6 +222,20 @@ class _Entry:
                 return _line(self.keys[name][1])
         return self.line
 
+    def line_of_loc(self, loc: list[str]) -> int | None:
+        """The line of a validation error: its field's, or its part's field's."""
+        if not loc:
+            return None
+        if loc[0] == "parts" and len(loc) > 1 and loc[1].isdigit():
+            parts = self.keys.get("parts", (None, None))[1]
+            if isinstance(parts, yaml.SequenceNode) and int(loc[1]) < len(parts.value):
+                node = parts.value[int(loc[1])]
+                keys = _key_nodes(node)
+                if len(loc) > 2 and loc[2] in keys:
+                    return _line(keys[loc[2]][1])
+                return _line(node)
+        return self.line_of(loc[0])
+
     def check(self, raw: Any, base_dir: Path) -> SourceDecl | None:
         if not isinstance(raw, dict):
             self.add("each source must be a mapping (platform, doc_type, url, ...)")
@@ -245,7 +259,7 @@ class _Entry:
                 self.add(
                     msg,
                     field=".".join(loc) if loc else None,
-                    line=self.line_of(field) if field else None,
+                    line=self.line_of_loc(loc),
                 )
         self.check_page(raw, base_dir, self.keys, prefix="")
         raw_parts = raw.get("parts")

@@ -62,6 +62,13 @@ sources:
   - platform: gamma
     doc_type: dpa
     parts: []
+  - platform: delta
+    doc_type: dpa
+    parts:
+      - url: https://delta.example/dpa
+      - url: https://delta.example/annex
+        render: maybe
+        colour: blue
 """
 
 
@@ -76,6 +83,8 @@ def test_part_problems_reported_with_location(tmp_path: Path) -> None:
     messages = " | ".join(str(p) for p in problems)
     assert "on each part, not on the document" in messages  # beta
     assert "#3 gamma/dpa" in messages and "'parts' is empty" in messages
+    assert (21, "parts.1.render") in found  # a part's own field, on its own line
+    assert (22, "parts.1.colour") in found
 
 
 def test_parts_settings_not_on_the_document() -> None:
