@@ -1,7 +1,11 @@
 """Accounts of the review app: argon2 password hashes, roles, rate-limited authentication.
 
-Failed logins are stored in ``login_attempts`` so the limit (``MAX_FAILURES`` per user name and
-client address within ``WINDOW``) survives restarts and holds across worker processes.
+Login attempts are stored in ``login_attempts`` so the limit (``MAX_FAILURES`` per user name
+and client address within ``WINDOW``) survives restarts and holds across worker processes. An
+attempt is reserved (its row written, pending) and committed before its password is checked,
+in one statement that counts the attempts already there (under a PostgreSQL advisory lock;
+SQLite runs writes one at a time): however many arrive at once, at most ``MAX_FAILURES`` are
+ever checked.
 """
 
 from __future__ import annotations
@@ -14,9 +18,22 @@ from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import (
+    Integer,
+    String,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from review import sessions
 from review.errors import NotFoundError, RateLimitedError, ReviewError
 from storage.models.base import utcnow
 from storage.models.review import LoginAttempt, User
@@ -41,12 +58,10 @@ class Account:
     role: str
     created_at: datetime
     last_login_at: datetime | None
-    stamp: str = ""  # changes with the password: sessions signed before a change end
 
 
-def _account(user: User) -> Account:
-    stamp = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-    return Account(user.name, user.role, user.created_at, user.last_login_at, stamp)
+def account_of(user: User) -> Account:
+    return Account(user.name, user.role, user.created_at, user.last_login_at)
 
 
 def validate_name(name: str) -> str:
@@ -78,23 +93,27 @@ def add_user(session: Session, name: str, password: str, role: str = "editor") -
     user = User(name=name, role=role, password_hash=_hasher.hash(password))
     session.add(user)
     session.flush()
-    return _account(user)
+    return account_of(user)
 
 
-def set_password(session: Session, name: str, password: str) -> None:
+def set_password(
+    session: Session, name: str, password: str, keep_session: str | None = None
+) -> None:
+    """Change a password; every session of the user ends, but the one of ``keep_session``."""
     validate_password(password)
     user = _get(session, name)
     user.password_hash = _hasher.hash(password)
     session.flush()
+    sessions.end_all(session, name, keep=keep_session)
 
 
 def list_users(session: Session) -> list[Account]:
-    return [_account(u) for u in session.scalars(select(User).order_by(User.name))]
+    return [account_of(u) for u in session.scalars(select(User).order_by(User.name))]
 
 
 def get_user(session: Session, name: str) -> Account | None:
     user = session.scalar(select(User).where(User.name == name))
-    return _account(user) if user is not None else None
+    return account_of(user) if user is not None else None
 
 
 def decider(session: Session, name: str) -> Account:
@@ -120,46 +139,91 @@ def remove_user(session: Session, name: str) -> None:
         admins = session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
         if (admins or 0) <= 1:
             raise ReviewError("cannot remove the last admin")
+    sessions.end_all(session, name)  # the foreign key cascades too; not every database enforces
     session.delete(user)
     session.flush()
 
 
-def _recent_failures(session: Session, name: str, ip: str, now: datetime) -> list[datetime]:
-    """Failures for (name, ip) inside the window and after the last success."""
-    since = now - WINDOW
-    last_ok = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
+def _not_success() -> ColumnElement[bool]:
+    return or_(LoginAttempt.success.is_(False), LoginAttempt.success.is_(None))
+
+
+def _counted(name: str, ip: str, since: datetime) -> ColumnElement[bool]:
+    """Failed or pending attempts of (name, ip) inside the window and after the last success."""
+    last_ok = (
+        select(func.coalesce(func.max(LoginAttempt.id), 0))
+        .where(
             LoginAttempt.username == name,
             LoginAttempt.ip == ip,
             LoginAttempt.success.is_(True),
             LoginAttempt.at >= since,
         )
+        .scalar_subquery()
     )
-    if last_ok is not None:
-        since = max(since, last_ok)
-    rows = session.scalars(
-        select(LoginAttempt.at)
-        .where(
-            LoginAttempt.username == name,
-            LoginAttempt.ip == ip,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at >= since,
+    return (
+        (LoginAttempt.username == name)
+        & (LoginAttempt.ip == ip)
+        & _not_success()
+        & (LoginAttempt.at >= since)
+        & (LoginAttempt.id > last_ok)
+    )
+
+
+def _lock_key(name: str, ip: str) -> int:
+    digest = hashlib.sha256(f"clausewatch-login\0{name}\0{ip}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _reserve(session: Session, name: str, ip: str, now: datetime) -> int | None:
+    """Write a pending attempt unless the limit is reached, atomically; commit; its id or None.
+
+    Count and insert are one statement. On PostgreSQL an advisory lock per (name, ip), held
+    to the commit, orders concurrent reservations (each statement then sees the rows of the
+    ones before it); SQLite takes its write lock before the statement reads anything.
+    """
+    since = now - WINDOW
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_lock_key(name, ip))))
+    used = select(func.count()).select_from(LoginAttempt).where(_counted(name, ip, since))
+    row = select(
+        literal(name, String()),
+        literal(ip, String()),
+        literal(now),
+        null(),
+    ).where(used.scalar_subquery() < literal(MAX_FAILURES, Integer()))
+    stmt = (
+        insert(LoginAttempt)
+        .from_select(["username", "ip", "at", "success"], row)
+        .returning(LoginAttempt.id)
+    )
+    attempt_id = session.scalar(stmt)
+    session.commit()  # visible to every other attempt before this one is checked
+    return attempt_id
+
+
+def _retry_after(session: Session, name: str, ip: str, now: datetime) -> int:
+    times = list(
+        session.scalars(
+            select(LoginAttempt.at)
+            .where(_counted(name, ip, now - WINDOW))
+            .order_by(LoginAttempt.id)
         )
-        .order_by(LoginAttempt.at)
     )
-    return list(rows)
+    if len(times) < MAX_FAILURES:
+        return 1
+    return max(int((times[-MAX_FAILURES] + WINDOW - now).total_seconds()), 1)
 
 
 def authenticate(session: Session, name: str, password: str, ip: str) -> Account | None:
-    """Check a password: the account, or None when wrong (the attempt is recorded, so the
-    caller must commit). Raises RateLimitedError, without checking, when over the limit."""
+    """Check a password: the account, or None when wrong. Raises RateLimitedError, without
+    checking, when the limit is reached. Commits ``session`` (the attempt is reserved before
+    the check); the caller commits the outcome."""
     name = name.strip()[:100]
     ip = (ip or "unknown")[:64]
     now = utcnow()
-    failures = _recent_failures(session, name, ip, now)
-    if len(failures) >= MAX_FAILURES:
-        retry = int((failures[-MAX_FAILURES] + WINDOW - now).total_seconds())
-        raise RateLimitedError(max(retry, 1))
+    attempt_id = _reserve(session, name, ip, now)
+    if attempt_id is None:
+        raise RateLimitedError(_retry_after(session, name, ip, now))
     user = session.scalar(select(User).where(User.name == name)) if name else None
     ok = False
     try:
@@ -169,7 +233,8 @@ def authenticate(session: Session, name: str, password: str, ip: str) -> Account
             ok = _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
-    session.add(LoginAttempt(username=name, ip=ip, at=now, success=ok))
+    ok = ok and user is not None
+    session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(success=ok))
     if not ok or user is None:
         session.flush()
         return None
@@ -177,7 +242,7 @@ def authenticate(session: Session, name: str, password: str, ip: str) -> Account
         user.password_hash = _hasher.hash(password)
     user.last_login_at = now
     session.flush()
-    return _account(user)
+    return account_of(user)
 
 
 def prune_attempts(session: Session, older_than: timedelta = timedelta(days=30)) -> int:

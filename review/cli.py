@@ -61,14 +61,19 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Run the review web app."""
+    from datetime import timedelta
+
     import uvicorn
 
+    from clausewatch.settings import get_settings
+    from review import sessions
     from review.accounts import prune_attempts
     from review.web.app import create_app
     from storage.db import session_scope
 
     with session_scope() as db:  # migrates the database on first use
         prune_attempts(db)  # login attempts older than 30 days
+        sessions.prune(db, timedelta(hours=get_settings().review_session_hours))
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(
             "warning: listening beyond loopback; serve behind HTTPS and set "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.run_redrafts = settings.review_run_redrafts
+    app.state.session_max_age = timedelta(hours=settings.review_session_hours)
     # the last added is the outermost: headers around everything, then the body bound
     app.add_middleware(
         SessionMiddleware,

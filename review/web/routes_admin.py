@@ -12,7 +12,7 @@ from review import accounts
 from review.accounts import Account
 from review.errors import ReviewError
 from review.web.render import flash, render
-from review.web.security import admin_page, checked_form
+from review.web.security import SESSION_KEY, admin_page, checked_form
 from storage.db import session_scope
 
 router = APIRouter(prefix="/admin")
@@ -63,13 +63,13 @@ def remove_user(request: Request, name: str, user: Admin, form: Form) -> Respons
 
 @router.post("/users/{name}/password")
 def set_password(request: Request, name: str, user: Admin, form: Form) -> Response:
+    own = request.session.get(SESSION_KEY) if name == user.name else None
     try:
-        with session_scope() as db:
-            accounts.set_password(db, name, str(form.get("password") or ""))
-            account = accounts.get_user(db, name)
+        with session_scope() as db:  # every session of name ends, but this one (own password)
+            accounts.set_password(
+                db, name, str(form.get("password") or ""), keep_session=str(own) if own else None
+            )
     except ReviewError as exc:
         return _page(request, user, f"Password not changed: {exc}.", 422)
-    if account is not None and name == user.name:  # keep this session; others of name end
-        request.session["stamp"] = account.stamp
     flash(request, "ok", f"Password of {name} changed.")
     return RedirectResponse("/admin/users", status_code=303)

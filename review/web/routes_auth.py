@@ -8,10 +8,17 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from review import sessions
 from review.accounts import authenticate
 from review.errors import RateLimitedError
 from review.web.render import flash, render
-from review.web.security import checked_form, client_ip, safe_next, session_user
+from review.web.security import (
+    SESSION_KEY,
+    checked_form,
+    client_ip,
+    safe_next,
+    session_user,
+)
 from storage.db import session_scope
 
 router = APIRouter()
@@ -34,22 +41,26 @@ def login(request: Request, form: Form) -> Response:
     try:
         with session_scope() as db:
             account = authenticate(db, name, password, client_ip(request))
+            token = sessions.start(db, account.name) if account is not None else None
     except RateLimitedError as exc:
         resp = render(request, "login.html", {**ctx, "error": str(exc)}, None, 429)
         resp.headers["Retry-After"] = str(exc.retry_after_s)
         return resp
-    if account is None:
+    if account is None or token is None:
         return render(
             request, "login.html", {**ctx, "error": "Wrong user name or password."}, None, 401
         )
     request.session.clear()  # no session fixation: a fresh session (and CSRF token)
-    request.session["user"] = account.name
-    request.session["stamp"] = account.stamp
+    request.session[SESSION_KEY] = token
     flash(request, "ok", f"Signed in as {account.name}.")
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, form: Form) -> Response:
+    token = request.session.get(SESSION_KEY)
+    if token is not None:
+        with session_scope() as db:
+            sessions.end(db, token)  # the cookie, if kept or copied, opens nothing any more
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

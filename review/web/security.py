@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from review.accounts import Account, get_user
+from review import sessions
+from review.accounts import Account, account_of
 from storage.db import session_scope
 
 CSP = "; ".join(
@@ -37,6 +39,8 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 SESSION_COOKIE = "clausewatch_session"
+SESSION_KEY = "sid"  # the cookie's key for the server-side session token
+DEFAULT_MAX_AGE = timedelta(hours=12)
 CSRF_FIELD = "csrf_token"
 
 
@@ -87,15 +91,16 @@ async def checked_form(request: Request) -> FormData:
 
 
 def session_user(request: Request) -> Account | None:
-    name = request.session.get("user")
-    if not isinstance(name, str):
+    """The signed-in account: the cookie's token must name a live server-side session."""
+    token = request.session.get(SESSION_KEY)
+    if token is None:
         return None
+    max_age = getattr(request.app.state, "session_max_age", DEFAULT_MAX_AGE)
     with session_scope() as db:
-        account = get_user(db, name)
-    if account is None or not hmac.compare_digest(
-        str(request.session.get("stamp", "")), account.stamp
-    ):  # removed, or the password changed, since this session signed in
-        request.session.pop("user", None)
+        user = sessions.current(db, token, max_age)
+        account = account_of(user) if user is not None else None
+    if account is None:  # logged out, password changed, removed or expired: signed out here too
+        request.session.pop(SESSION_KEY, None)
         return None
     return account
 

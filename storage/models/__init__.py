@@ -11,7 +11,7 @@ from storage.models.archive import (
 from storage.models.base import Base
 from storage.models.drafts import Draft, DraftEvent, LLMCall, Run, RunLock
 from storage.models.publication import Delivery, Subscriber
-from storage.models.review import LoginAttempt, User
+from storage.models.review import LoginAttempt, ReviewSession, User
 
 __all__ = [
     "Base",
@@ -24,6 +24,7 @@ __all__ = [
     "FetchAttempt",
     "LLMCall",
     "LoginAttempt",
+    "ReviewSession",
     "Run",
     "RunLock",
     "Snapshot",

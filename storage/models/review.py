@@ -1,10 +1,11 @@
-"""Review app accounts and login attempts (rate limiting survives restarts)."""
+"""Review app accounts, their signed-in sessions, and login attempts (rate limiting survives
+restarts)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -23,8 +24,24 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class ReviewSession(Base):
+    """A signed-in session: the cookie carries a random token, this row its SHA-256. Deleting
+    the row ends the session (logout, password change, user removal), whatever the cookie."""
+
+    __tablename__ = "review_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LoginAttempt(Base):
-    """Every login attempt, by user name and client address, for rate limiting and audit."""
+    """Every login attempt, by user name and client address, for rate limiting and audit.
+
+    The row is written (``success`` NULL: pending) before the password is checked, so that
+    concurrent attempts count each other; it then records the outcome."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_name_ip_at", "username", "ip", "at"),)
@@ -33,4 +50,4 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(100))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    success: Mapped[bool | None] = mapped_column(Boolean, default=None)
