@@ -97,4 +97,7 @@ def get_llm(backend: str | None = None) -> LLM:
         retries=settings.llm_retries,
         retry_wait_s=settings.llm_retry_wait_s,
         strict_schemas=choice.backend == "openai",
+        # a stalled hosted OpenAI stream is a network hiccup worth another try by the layers
+        # above; a slow self-hosted server (vLLM, Ollama) would only start the prompt again
+        stall_retryable=choice.backend == "openai",
     )

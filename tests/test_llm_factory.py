@@ -44,6 +44,7 @@ def test_auto_with_key_is_openai(env: pytest.MonkeyPatch) -> None:
     llm = get_llm()
     assert isinstance(llm, OpenAICompatibleLLM)
     assert llm.strict_schemas and llm.base_url is None
+    assert llm.stall_retryable is True  # hosted OpenAI: a stalled stream is a network hiccup
     env.setenv("CLAUSEWATCH_LLM_MODEL", "gpt-4.1-mini")
     reset_settings()
     assert resolve().model == "gpt-4.1-mini"
@@ -63,6 +64,10 @@ def test_auto_with_base_url_is_openai_compatible(env: pytest.MonkeyPatch) -> Non
         "qwen2.5:7b",
         False,
     )
+    assert llm.stall_retryable is False  # a slow self-hosted server: a stall is not re-sent
+    env.setenv("CLAUSEWATCH_LLM_STALL_S", "45")
+    reset_settings()
+    assert get_llm().stall_s == 45  # type: ignore[attr-defined]
 
 
 def test_explicit_backend_wins(env: pytest.MonkeyPatch) -> None:
