@@ -18,6 +18,9 @@ from clausewatch.errors import ConfigError, InputError
 
 sources_app = typer.Typer(help="Declarations of the tracked documents.", no_args_is_help=True)
 versions_app = typer.Typer(help="Recorded versions of the documents.", no_args_is_help=True)
+browser_app = typer.Typer(
+    help="The browser that renders pages needing JavaScript.", no_args_is_help=True
+)
 
 
 def _progress(console: Console) -> Progress:
@@ -298,7 +301,13 @@ def track_command(
     table = Table(title="track")
     for col in ("document", "status", "changes", "detail"):
         table.add_column(col)
-    colours = {"new": "green", "unchanged": "white", "not_modified": "white", "failed": "red"}
+    colours = {
+        "new": "green",
+        "unchanged": "white",
+        "not_modified": "white",
+        "suspect": "yellow",
+        "failed": "red",
+    }
     for o in outcomes:
         changes = f"+{o.added} -{o.removed} ~{o.modified} >{o.moved}" if o.status == "new" else ""
         table.add_row(
@@ -312,7 +321,8 @@ def track_command(
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in colours}
     out.print(
         f"new versions: {counts['new']}, unchanged: {counts['unchanged'] + counts['not_modified']}"
-        f" (not modified: {counts['not_modified']}), failed: {counts['failed']}",
+        f" (not modified: {counts['not_modified']}), suspect (held until seen again): "
+        f"{counts['suspect']}, failed: {counts['failed']}",
         highlight=False,
     )
     if outcomes and counts["failed"] == len(outcomes):
@@ -343,12 +353,36 @@ def remove_version_command(
         typer.echo(line)
     if not dry_run:
         typer.echo("the vector store follows at the next run (or 'clausewatch index')")
+@browser_app.command("check")
+def browser_check_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Say whether rendering works here: find Chromium, render a script-filled test page."""
+    from archive.browser_check import check_browser
+
+    check = check_browser()
+    if as_json:
+        typer.echo(json.dumps(check.model_dump(mode="json"), indent=2))
+    else:
+        out = Console(soft_wrap=True)
+        out.print(f"chromium    {check.chromium or 'not found'}", highlight=False)
+        out.print(f"version     {check.chromium_version or '?'}", highlight=False)
+        out.print(f"playwright  {check.playwright_version or 'not installed'}", highlight=False)
+        verdict = "[green]works[/green]" if check.ok else "[red]does not work[/red]"
+        out.print(f"rendering   {verdict} ({check.seconds:.1f} s)")
+        if check.reason:
+            out.print(check.reason, markup=False, highlight=False)
+    if not check.ok:
+        raise ConfigError(
+            "rendering does not work here: sources declared with 'render: true' will fail"
+        )
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(sources_app, name="sources")
     app.add_typer(versions_app, name="versions")
     versions_app.command("remove")(remove_version_command)
+    app.add_typer(browser_app, name="browser")
     app.command("import")(import_command)
     app.command("history")(history_command)
     app.command("track")(track_command)

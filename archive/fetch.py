@@ -13,10 +13,12 @@ import os
 import random
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import httpcore
@@ -27,6 +29,9 @@ from archive.confine import OutsideRootError, read_confined, real
 from archive.ssrf import GuardedBackend, vetted_addresses
 from clausewatch.errors import InputError, TransientError
 from clausewatch.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from archive.render import Renderer
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 ACCEPT = "text/html,application/xhtml+xml,application/pdf,text/markdown,text/plain;q=0.9,*/*;q=0.5"
@@ -149,6 +154,7 @@ class Fetcher:
             trust_env=False,
             headers={"User-Agent": s.user_agent, "Accept": ACCEPT},
         )
+        self._renderer: Renderer | None = None
 
     def close(self) -> None:
         self._client.close()
@@ -167,9 +173,26 @@ class Fetcher:
     # -- public -------------------------------------------------------------------------
 
     def fetch(
-        self, location: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        location: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        render: bool = False,
+        wait_for: Sequence[str] = (),
     ) -> FetchResult:
-        """Fetch ``location`` (http(s) URL, file:// URL or path)."""
+        """Fetch ``location`` (http(s) URL, file:// URL or path).
+
+        ``render``: the page needs JavaScript; it is rendered by the system Chromium
+        (:class:`archive.render.Renderer`, never conditionally), waiting for one of the
+        ``wait_for`` selectors to appear.
+        """
+        if render:
+            if self._renderer is None:
+                from archive.render import Renderer
+
+                self._renderer = Renderer(self.settings, fetcher=self)
+            return self._renderer.fetch(location, wait_for=wait_for)
         if is_file_location(location):
             return self._read_file(location)
         scheme = urlsplit(location).scheme.lower()
@@ -280,19 +303,25 @@ class Fetcher:
         raise InputError(f"too many redirects (more than {s.fetch_max_redirects}) from {url}")
 
     def _read_capped(self, resp: httpx.Response, url: str) -> bytes:
-        cap = self.settings.fetch_max_bytes
-        declared = resp.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > cap:
-            raise InputError(f"{url} is {declared} bytes, over the size cap of {cap} bytes")
-        budget = 3 * self.settings.fetch_timeout_s
-        deadline = time.monotonic() + budget
-        chunks: list[bytes] = []
-        total = 0
-        for chunk in resp.iter_bytes():
-            total += len(chunk)
-            if total > cap:
-                raise InputError(f"{url} is over the size cap of {cap} bytes")
-            if time.monotonic() > deadline:
-                raise TransientError(f"download of {url} too slow (over its {budget:.0f} s budget)")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return read_capped(
+            resp, url, cap=self.settings.fetch_max_bytes, budget_s=3 * self.settings.fetch_timeout_s
+        )
+
+
+def read_capped(resp: httpx.Response, url: str, *, cap: int, budget_s: float) -> bytes:
+    """The body of a streamed response: InputError over ``cap`` bytes, TransientError when
+    the download takes longer than ``budget_s``."""
+    declared = resp.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise InputError(f"{url} is {declared} bytes, over the size cap of {cap} bytes")
+    deadline = time.monotonic() + budget_s
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in resp.iter_bytes():
+        total += len(chunk)
+        if total > cap:
+            raise InputError(f"{url} is over the size cap of {cap} bytes")
+        if time.monotonic() > deadline:
+            raise TransientError(f"download of {url} too slow (over its {budget_s:.0f} s budget)")
+        chunks.append(chunk)
+    return b"".join(chunks)

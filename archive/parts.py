@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archive.fetch import Fetcher, FetchResult
-from archive.normalize import normalisation_key, normalise_markdown, to_markdown
+from archive.normalize import normalise_markdown
+from archive.page import page_markdown, page_normalisation_key
 from archive.snapshots import sha256_hex
 from clausewatch.errors import ClausewatchError
 from schemas.sources import SourcePart
@@ -39,8 +40,9 @@ class FetchedPart:
 
 
 def fetch_part(fetcher: Fetcher, part: SourcePart) -> FetchResult:
-    """One part's raw bytes (whole: parts are never fetched conditionally)."""
-    return fetcher.fetch(part.url)
+    """One part's raw bytes (whole: parts are never fetched conditionally), rendered by the
+    browser when the part needs JavaScript."""
+    return fetcher.fetch(part.url, render=part.render, wait_for=part.select)
 
 
 def fetch_parts(fetcher: Fetcher, parts: Sequence[SourcePart]) -> list[FetchedPart]:
@@ -60,7 +62,7 @@ def parts_markdown(fetched: Sequence[FetchedPart]) -> str:
     for i, item in enumerate(fetched, 1):
         try:
             texts.append(
-                to_markdown(
+                page_markdown(
                     item.result.body,
                     content_type=item.result.content_type,
                     location=item.result.url,
@@ -89,9 +91,9 @@ def parts_manifest(fetched: Sequence[FetchedPart]) -> bytes:
 
 
 def parts_normalisation_key(fetched: Sequence[FetchedPart]) -> str:
-    """A digest of each part's normalisation key, in order (see normalize.normalisation_key)."""
+    """A digest of each part's normalisation key, in order (see page.page_normalisation_key)."""
     keys = [
-        normalisation_key(
+        page_normalisation_key(
             content_type=item.result.content_type,
             location=item.result.url,
             select=item.part.select,

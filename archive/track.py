@@ -21,19 +21,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import parts
+from archive.drastic import drastic_change
 from archive.fetch import Fetcher, FetchResult
-from archive.normalize import normalisation_key, normalise_markdown, to_markdown
+from archive.normalize import normalise_markdown
+from archive.page import page_markdown, page_normalisation_key
 from archive.snapshots import read_snapshot, store_snapshot
 from archive.store import (
     get_or_create_document,
     kind_counts,
+    latest_version,
     record_version,
     text_sha256,
     version_changes,
+    version_clauses,
 )
 from clausewatch.errors import ClausewatchError
 from schemas.sources import SourceDecl, TrackOutcome, TrackStatus
-from storage.models.archive import FetchAttempt, Snapshot, Version
+from storage.models.archive import Document, FetchAttempt, Snapshot, Version
 from storage.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -161,11 +165,13 @@ def track_source(
         document_id = prev.document_id
         if source.parts:
             return _record_parts(sessions, source, prev, fetcher, now or utcnow())
-        conditional = prev.url_unchanged and prev.snapshot_sha256 is not None
+        conditional = prev.url_unchanged and prev.snapshot_sha256 is not None and not source.render
         result = fetcher.fetch(
             source.url,
             etag=prev.etag if conditional else None,
             last_modified=prev.last_modified if conditional else None,
+            render=source.render,
+            wait_for=source.select,
         )
         body = result.body
         content_type = result.content_type
@@ -253,7 +259,7 @@ def _record(
     else:
         snapshot_sha = prev.snapshot_sha256
     if key is None:
-        key = normalisation_key(
+        key = page_normalisation_key(
             content_type=content_type,
             location=result.url,
             select=source.select,
@@ -272,7 +278,7 @@ def _record(
         if convert is not None:
             markdown = convert()
         else:
-            markdown = to_markdown(
+            markdown = page_markdown(
                 body,
                 content_type=content_type,
                 location=result.url,
@@ -288,10 +294,25 @@ def _record(
             str(exc),
             http_status=result.status,
             snapshot_sha=snapshot_sha,
+            retryable=exc.retryable,
             now=now,
         )
     with _transaction(sessions) as session:
         doc = get_or_create_document(session, source.platform, source.doc_type, source.url)
+        suspect = _unconfirmed_drastic_change(session, doc, markdown, text_sha)
+        if suspect is not None:
+            attempt = _attempt(doc.id, now, "suspect", result, snapshot_sha, key, text_sha)
+            attempt.reason = suspect
+            session.add(attempt)
+            return TrackOutcome(
+                platform=source.platform,
+                doc_type=source.doc_type,
+                url=source.url,
+                status="suspect",
+                reason=suspect,
+                http_status=result.status,
+                snapshot_sha256=snapshot_sha,
+            )
         version = record_version(
             session, doc, markdown, now, snapshot_sha=snapshot_sha, source="fetch"
         )
@@ -312,6 +333,33 @@ def _record(
             snapshot_sha256=snapshot_sha,
             **counts,
         )
+
+
+def _unconfirmed_drastic_change(
+    session: Session, doc: Document, markdown: str, text_sha: str
+) -> str | None:
+    """Why ``markdown`` must wait for a second sighting (a drastic change against the latest
+    version that the previous fetch did not already bring), or None to record it now."""
+    latest = latest_version(session, doc)
+    if latest is None or latest.text_sha256 == text_sha:
+        return None
+    change = drastic_change([c.text for c in version_clauses(session, latest)], markdown)
+    if change is None:
+        return None
+    previous = session.scalars(
+        select(FetchAttempt)
+        .where(FetchAttempt.document_id == doc.id, FetchAttempt.outcome != "failed")
+        .order_by(FetchAttempt.at.desc(), FetchAttempt.id.desc())
+        .limit(1)
+    ).first()
+    if (
+        previous is not None
+        and previous.outcome == "suspect"
+        and previous.text_sha256 == text_sha
+        and previous.at > latest.version_date
+    ):
+        return None  # seen again: a real drastic change
+    return change.describe()
 
 
 def _attempt(

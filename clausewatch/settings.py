@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     fetch_backoff_s: float = 1.0  # first retry delay; doubles each retry (jittered)
     fetch_max_redirects: int = 5
     user_agent: str = "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; monitor)"
+    # rendering pages that need JavaScript (archive.render): the system Chromium, and how long
+    # to wait after the page loaded for its scripts to settle (no network for 0.5 s)
+    chromium: str = "/usr/bin/chromium"
+    render_settle_s: float = Field(default=5.0, ge=0)
 
     # vector store and embeddings
     chroma_url: str | None = None

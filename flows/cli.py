@@ -115,6 +115,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         ("versions imported from history", "imported_versions"),
         ("new versions fetched", "new_versions"),
         ("sources unchanged", "unchanged"),
+        ("drastic changes held until seen again", "suspect"),
         ("clauses embedded", "embedded"),
         ("changes to draft", "changes_pending"),
         ("drafts queued for review", "drafts_created"),

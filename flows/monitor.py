@@ -82,6 +82,8 @@ def _monitor(
             summary.tracked.append(result)
             if result.outcome == "new":
                 summary.new_versions += 1
+            elif result.outcome == "suspect":  # held until a later fetch confirms it
+                summary.suspect += 1
             elif result.outcome == "failed":
                 item = f"{result.platform}/{result.doc_type}"
                 summary.failures.append(

@@ -15,7 +15,7 @@ class Failure(BaseModel):
 class TrackResult(BaseModel):
     platform: str
     doc_type: str
-    outcome: str  # new | unchanged | not_modified | failed
+    outcome: str  # new | unchanged | not_modified | suspect | failed
     reason: str | None = None
     version_id: int | None = None
 
@@ -37,6 +37,7 @@ class RunSummary(BaseModel):
     imported_versions: int = 0
     new_versions: int = 0
     unchanged: int = 0
+    suspect: int = 0  # drastic changes held until a later fetch brings them again
     changes_pending: int = 0
     embedded: int = 0
     drafts_created: int = 0

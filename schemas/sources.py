@@ -149,7 +149,9 @@ class SourceProblem(BaseModel):
         return ": ".join([*parts, self.message])
 
 
-TrackStatus = Literal["new", "unchanged", "not_modified", "failed"]
+# suspect: a drastic change (most clauses gone at once) seen for the first time; it becomes a
+# version only when the next fetch brings the same text (archive.drastic)
+TrackStatus = Literal["new", "unchanged", "not_modified", "suspect", "failed"]
 
 
 class TrackOutcome(BaseModel):

@@ -12,6 +12,7 @@ from archive_helpers import Reply, http_server
 from sqlalchemy import func, select
 
 import archive.normalize
+import archive.page
 import archive.track
 from archive.declarations import load_sources
 from archive.store import get_or_create_document, record_version
@@ -34,12 +35,12 @@ SOURCES = """sources:
 
 
 class Normaliser:
-    """Counts calls to ``to_markdown`` through tracking; ``fail`` makes a call an error."""
+    """Counts calls to ``page_markdown`` through tracking; ``fail`` makes a call an error."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
         self.fail = False
-        real: Callable[..., str] = archive.normalize.to_markdown
+        real: Callable[..., str] = archive.page.page_markdown
 
         def counted(*args: Any, **kwargs: Any) -> str:
             self.calls += 1
@@ -47,7 +48,7 @@ class Normaliser:
                 raise AssertionError("normalised although the raw bytes did not change")
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(archive.track, "to_markdown", counted)
+        monkeypatch.setattr(archive.track, "page_markdown", counted)
 
 
 @pytest.fixture

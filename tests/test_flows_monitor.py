@@ -50,7 +50,7 @@ def test_sample_two_runs_draft_once(db_workspace: Path, monkeypatch: pytest.Monk
         assert calls_after_first >= material
 
         # nothing changed: no page is normalised again, no vector-store entry is read
-        monkeypatch.setattr(archive.track, "to_markdown", _refuse)
+        monkeypatch.setattr(archive.track, "page_markdown", _refuse)
         monkeypatch.setattr(ChromaVectorStore, "get", _refuse)
         second = monitor_flow()
         assert second.status == "ok", second.failures

@@ -40,14 +40,15 @@ class Snapshot(Base):
 
 
 class FetchAttempt(Base):
-    """Every fetch of a document: ok (new version), unchanged, not-modified or failed."""
+    """Every fetch of a document: ok (new version), unchanged, not-modified, suspect (a
+    drastic change held until a later fetch brings it again) or failed (walls included)."""
 
     __tablename__ = "fetch_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    outcome: Mapped[str] = mapped_column(String(20))  # new | unchanged | not_modified | failed
+    outcome: Mapped[str] = mapped_column(String(20))  # new|unchanged|not_modified|suspect|failed
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     http_status: Mapped[int | None] = mapped_column(default=None)
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -1,0 +1,72 @@
+"""A fetched page to Markdown the way tracking needs it: consent overlays removed first, and a
+page that is a wall (bot challenge, captcha, "enable JavaScript", error or maintenance page
+served with 200) refused with a :class:`WallError` instead of becoming a document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from archive.decode import decode_bytes
+from archive.normalize import detect_kind, html_to_markdown, normalisation_key, to_markdown
+from archive.walls import Wall, consent_selectors, detect_wall
+from clausewatch.errors import InputError
+
+
+class WallError(InputError):
+    """The page is a wall, not the document (a later fetch may get through)."""
+
+    retryable = True
+
+    def __init__(self, wall: Wall, detail: str = "") -> None:
+        super().__init__(wall.describe() + (f"; {detail}" if detail else ""))
+        self.wall = wall
+
+
+def _media_and_charset(content_type: str) -> tuple[str, str | None]:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return media_type, value.strip().strip("\"'") or None
+    return media_type, None
+
+
+def page_markdown(
+    body: bytes,
+    *,
+    content_type: str = "",
+    location: str = "",
+    select: Sequence[str] = (),
+    remove: Sequence[str] = (),
+) -> str:
+    """Normalised Markdown of a fetched page; WallError when the page is a wall.
+
+    HTML is checked for walls before it is converted, so a wall on a source with ``select``
+    is reported as the wall it is rather than as a selector that matched nothing.
+    """
+    media_type, charset = _media_and_charset(content_type)
+    if not body.strip() or detect_kind(body, media_type, location) != "html":
+        return to_markdown(
+            body, content_type=content_type, location=location, select=select, remove=remove
+        )
+    html = decode_bytes(body, charset, html=True)
+    wall = detect_wall(html)
+    if wall is not None:
+        raise WallError(wall)
+    return html_to_markdown(html, select, [*remove, *consent_selectors()])
+
+
+def page_normalisation_key(
+    *,
+    content_type: str = "",
+    location: str = "",
+    select: Sequence[str] = (),
+    remove: Sequence[str] = (),
+) -> str:
+    """The normalisation key of :func:`page_markdown` (the consent selectors count)."""
+    return normalisation_key(
+        content_type=content_type,
+        location=location,
+        select=select,
+        remove=[*remove, *consent_selectors()],
+    )
