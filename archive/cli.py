@@ -353,6 +353,8 @@ def remove_version_command(
         typer.echo(line)
     if not dry_run:
         typer.echo("the vector store follows at the next run (or 'clausewatch index')")
+
+
 @browser_app.command("check")
 def browser_check_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
