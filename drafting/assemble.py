@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from drafting.answer import ModelAnswer
 from drafting.context import QUOTE_LIMIT, DraftContext
+from drafting.labels import DecidedLabels, decide_labels
 from drafting.prompting import PreparedPrompt
 from drafting.sentences import bounded, span_text
 from schemas.analysis import (
@@ -19,6 +20,7 @@ from schemas.analysis import (
     ProvisionAnalysis,
     RegulatoryReference,
 )
+from schemas.jurisdictions import normalise_all
 from schemas.retrieval import RegulationProvision
 
 
@@ -49,27 +51,72 @@ MAX_FLAGS = 6
 
 
 def jurisdiction_flags(
-    answer: ModelAnswer, regulatory: list[RegulatoryReference], ctx: DraftContext
+    answer: ModelAnswer,
+    derived: list[str],
+    regulatory: list[RegulatoryReference],
+    ctx: DraftContext,
 ) -> list[JurisdictionFlag]:
-    """The model's flags, then one per jurisdiction of the cited provisions that the model
-    did not flag (code knows where GDPR or the CCPA applies; small models leave the list
-    empty). Each derived flag names the provisions it comes from."""
+    """The model's flags (``source="model"``), then one per jurisdiction code derived from the
+    cited provisions and the clause's wording that the model's flags do not already name
+    (compared as canonical names, never by substring: "Australia" does not contain "US")."""
     flags = [
-        JurisdictionFlag(jurisdiction=j.jurisdiction, note=j.note)
+        JurisdictionFlag(jurisdiction=j.jurisdiction, note=j.note, source="model")
         for j in answer.jurisdiction_flags
     ]
-    flagged = " ".join(f.jurisdiction.lower() for f in flags)
-    derived: dict[str, list[str]] = {}
-    for ref in regulatory:
-        for place in ctx.catalogue[ref.provision_id].jurisdictions:
-            if place.lower() not in flagged:
-                derived.setdefault(place, []).append(ref.title)
-    for place, titles in derived.items():
+    covered = normalise_all([f.jurisdiction for f in flags])
+    for place in derived:
         if len(flags) >= MAX_FLAGS:
             break
-        note = bounded("Engages " + "; ".join(titles) + " (from the cited provisions).", 600)
-        flags.append(JurisdictionFlag(jurisdiction=place, note=note))
+        if place in covered:
+            continue
+        titles = [
+            r.title for r in regulatory if place in ctx.catalogue[r.provision_id].jurisdictions
+        ]
+        why = (
+            "Engages " + "; ".join(titles) + " (from the cited provisions)."
+            if titles
+            else "The clause names this jurisdiction."
+        )
+        flags.append(JurisdictionFlag(jurisdiction=place, note=bounded(why, 600), source="derived"))
     return flags
+
+
+def _first_sentence(text: str, limit: int = 300) -> str:
+    end = text.find(". ")
+    return bounded(text if end < 0 else text[: end + 1], limit)
+
+
+def regulatory_references(
+    answer: ModelAnswer, decided: DecidedLabels, ctx: DraftContext
+) -> list[RegulatoryReference]:
+    """The mapper's proposals; relevance in the model's words where it cited the provision,
+    else the catalogue's obligation and why the mapper proposes it."""
+    relevance = {r.provision_id: r.relevance for r in answer.regulatory_landscape}
+    refs = []
+    for pid in decided.regulations:
+        provision = ctx.catalogue[pid]
+        reason = ctx.regulation_map.reason(pid) if ctx.regulation_map else "search"
+        text = relevance.get(pid) or bounded(
+            f"{_first_sentence(provision.obligations)} "
+            f"(proposed by the regulation mapper: {reason})",
+            1200,
+        )
+        refs.append(
+            RegulatoryReference(provision_id=pid, title=regulation_title(provision), relevance=text)
+        )
+    return refs
+
+
+def exposure_of(answer: ModelAnswer, decided: DecidedLabels, excerpt: str) -> Exposure:
+    """The rubric's level; the model's rationale when it reached the same level, else the
+    rubric's reason with the clause's own words."""
+    decision = decided.exposure
+    if answer.exposure.level == decision.level:
+        return Exposure(level=decision.level, rationale=answer.exposure.rationale)
+    quote = bounded(excerpt, 300)
+    reason = decision.rationale[0].upper() + decision.rationale[1:]
+    why = f"{reason} (exposure rubric: {decision.rule}): \u201c{quote}\u201d"
+    return Exposure(level=decision.level, rationale=bounded(why, 1200))
 
 
 def assemble(
@@ -93,14 +140,16 @@ def assemble(
                 note=c.note,
             )
         )
-    regulatory = [
-        RegulatoryReference(
-            provision_id=r.provision_id,
-            title=regulation_title(ctx.catalogue[r.provision_id]),
-            relevance=r.relevance,
-        )
-        for r in answer.regulatory_landscape
-    ]
+    decided = decide_labels(
+        hint=ctx.category_hint,
+        model_categories=answer.categories,
+        proposed=ctx.regulation_map.proposed if ctx.regulation_map else None,
+        model_regulations=[r.provision_id for r in answer.regulatory_landscape],
+        catalogue=ctx.catalogue,
+        text=ctx.clause.text,
+        change_kind=ctx.change.kind if ctx.change else None,
+    )
+    regulatory = regulatory_references(answer, decided, ctx)
     change = None
     if ctx.change is not None:
         before, after = ctx.change.excerpts()
@@ -125,11 +174,23 @@ def assemble(
         examples=[e.draft_id for e in ctx.examples],
         category_hint=list(ctx.category_hint),
         retrieval_notes=list(ctx.retrieval_notes),
+        label_sources={
+            "categories": decided.category_source,
+            "regulations": decided.regulation_source,
+            "exposure": f"rubric:{decided.exposure.rule}",
+            "jurisdictions": "model+derived",
+        },
+        model_labels={
+            "categories": list(answer.categories),
+            "regulations": [r.provision_id for r in answer.regulatory_landscape],
+            "exposure": answer.exposure.level,
+            "jurisdictions": [j.jurisdiction for j in answer.jurisdiction_flags],
+        },
     )
     return ProvisionAnalysis.model_validate(
         {
             "title": answer.title,
-            "categories": answer.categories,
+            "categories": decided.categories or answer.categories,
             "summary": answer.summary,
             "key_point": answer.key_point,
             "interpretive_note": answer.interpretive_note,
@@ -137,8 +198,10 @@ def assemble(
             "excerpt": excerpt,
             "comparisons": comparisons,
             "regulatory_landscape": regulatory,
-            "exposure": Exposure(level=answer.exposure.level, rationale=answer.exposure.rationale),
-            "jurisdiction_flags": jurisdiction_flags(answer, regulatory, ctx),
+            "exposure": exposure_of(answer, decided, excerpt),
+            "jurisdiction_flags": jurisdiction_flags(
+                answer, decided.jurisdictions, regulatory, ctx
+            ),
             "contract_vendor_implications": answer.contract_vendor_implications,
             "compliance_considerations": answer.compliance_considerations,
             "change": change,

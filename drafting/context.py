@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from drafting.sentences import Sentence, bounded, split_sentences
+from regulations.mapper import RegulationMap
 from schemas.retrieval import Comparable, RegulationCandidate, RegulationProvision
 
 ChangeKind = Literal["added", "removed", "modified", "moved"]
@@ -105,6 +106,9 @@ class DraftContext:
     examples: list[Example] = field(default_factory=list)
     redraft: Redraft | None = None
     retrieval_notes: list[str] = field(default_factory=list)
+    # the mapper's ranking (``regulations`` holds its shortlist) and what it proposes to cite;
+    # None when no mapper ran (the model's picks among ``regulations`` are cited then)
+    regulation_map: RegulationMap | None = None
 
     def input_hash(self, *, prompt_id: str, prompt_version: str, model: str) -> str:
         """Identity of a draft: clause text, diff, retrieved ids, prompt id/version, model

@@ -22,6 +22,8 @@ from drafting.prompting import PROMPT_ID
 from drafting.retrieve import category_hint, load_catalogue_safely, retrieve
 from llm.base import LLM
 from prompts import load_prompt
+from regulations.mapper import map_regulations, shortlist_candidates
+from regulations.votes import editor_votes
 from storage.models import Change, Clause, Document, Draft, DraftEvent
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,13 @@ def build_context(
         regulations_k=settings.drafting_regulations,
         topics=hint,
     )
+    rmap = map_regulations(
+        found.regulations,
+        hint,
+        catalogue,
+        doc_type=clause.doc_type,
+        editor_votes=editor_votes(session, hint) if session is not None else None,
+    )
     examples = (
         approved_examples(
             session,
@@ -71,9 +80,10 @@ def build_context(
         clause=clause,
         change=change,
         comparables=found.comparables,
-        regulations=found.regulations,
+        regulations=shortlist_candidates(rmap, catalogue),
         catalogue=catalogue,
         category_hint=hint,
+        regulation_map=rmap,
         examples=examples,
         redraft=redraft,
         retrieval_notes=notes + found.notes,

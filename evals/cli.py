@@ -58,6 +58,12 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[
             int | None, typer.Option(min=1, help="score only the first N cases")
         ] = None,
+        split: Annotated[
+            str,
+            typer.Option(
+                help="part of the shipped gold set: dev (tune on it) or test (frozen, report only)"
+            ),
+        ] = "dev",
         as_json: Annotated[bool, typer.Option("--json", help="print the JSON report")] = False,
         out: Annotated[
             Path | None, typer.Option(help="write SUITE.json and SUITE.md into this folder")
@@ -97,6 +103,7 @@ def register(app: typer.Typer) -> None:
                     data=data,
                     backend=backend,
                     limit=limit,
+                    split=split,
                     progress=tick,
                     extra=_parse_sets(set_ or []),
                 ),

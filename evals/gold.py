@@ -12,6 +12,18 @@ from clausewatch.errors import InputError
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 
+# Every gold set we wrote is split by platform (no platform in both parts): ``dev`` is what
+# prompts, examples, weights and thresholds may be tuned on; ``test`` is frozen and only reported.
+SPLITS = ("dev", "test")
+
+
+def gold_file(name: str, split: str = "dev") -> Path:
+    """The gold file of set ``name`` (e.g. ``analysis``) for ``split``."""
+    if split not in SPLITS:
+        raise InputError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
+    return GOLD_DIR / f"{name}.{split}.jsonl"
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

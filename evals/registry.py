@@ -17,6 +17,7 @@ class RunOptions:
     data: Path | None = None
     backend: str | None = None
     limit: int | None = None
+    split: str = "dev"
     progress: Callable[[int, int], None] | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -26,7 +27,7 @@ class Suite(Protocol):
     description: str
     data_format: str
 
-    def default_data(self) -> Path: ...
+    def default_data(self, split: str = "dev") -> Path: ...
 
     def run(self, options: RunOptions) -> EvalReport: ...
 
@@ -37,6 +38,7 @@ SUITE_MODULES: dict[str, str] = {
     "clause-classification": "evals.suites.classification",
     "regulation-retrieval": "evals.suites.retrieval",
     "analysis": "evals.suites.analysis",
+    "labels": "evals.suites.labels",
 }
 
 

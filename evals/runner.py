@@ -17,7 +17,8 @@ def run_suite(name: str, options: RunOptions) -> EvalReport:
     meta = {
         "started_at": started.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 2),
-        "data": str(options.data or suite.default_data()),
+        "data": str(options.data or suite.default_data(options.split)),
+        "split": None if options.data else options.split,
         "limit": options.limit,
         "cases": len(report.cases),
     }

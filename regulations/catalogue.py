@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from clausewatch.errors import ConfigError
 from schemas.retrieval import RegulationProvision
+from schemas.sources import DOC_TYPES
 from schemas.taxonomy import CATEGORIES, DESCRIPTIONS
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
@@ -66,7 +67,11 @@ def _load_file(path: Path) -> list[RegulationProvision]:
             raise ConfigError(f"{path.name}: {raw.get('id')!r}: {exc}") from exc
         if not ID_RE.match(prov.id) or not prov.id.startswith(regulation + ":"):
             raise ConfigError(f"{path.name}: bad provision id {prov.id!r}")
-        unknown = [t for t in prov.topics if t not in CATEGORIES]
+        unknown = [
+            t
+            for t in [*prov.topics, *prov.engaged_by]
+            if t not in CATEGORIES and t.removeprefix("doctype:") not in DOC_TYPES
+        ]
         if unknown:
             raise ConfigError(f"{path.name}: {prov.id}: unknown topics {unknown}")
         if not prov.title.strip() or len(prov.obligations.split()) < 8:

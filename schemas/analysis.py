@@ -50,6 +50,8 @@ class Exposure(_Strict):
 class JurisdictionFlag(_Strict):
     jurisdiction: Short
     note: Text
+    # who raised the flag: the model, or code from the cited provisions and the clause's wording
+    source: Literal["model", "derived"] = "model"
 
 
 class ChangeInfo(_Strict):
@@ -78,6 +80,10 @@ class Provenance(BaseModel):
     category_hint: list[str] = Field(default_factory=list)
     # why retrieval returned less than usual (vector store not indexed, errors)
     retrieval_notes: list[str] = Field(default_factory=list)
+    # which component decided each label ("classifier", "model", "mapper", "rubric:<rule>")
+    label_sources: dict[str, str] = Field(default_factory=dict)
+    # what the model itself answered for the labels code decided (kept to measure it apart)
+    model_labels: dict[str, Any] = Field(default_factory=dict)
 
 
 class ProvisionAnalysis(_Strict):

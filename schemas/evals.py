@@ -6,27 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from schemas.jurisdictions import JURISDICTIONS
 from schemas.taxonomy import Category
 
 ExposureLevel = Literal["Low", "Medium", "High"]
 ProvisionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*:[0-9][0-9a-z.()-]*$")]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-# Canonical jurisdiction names used by gold cases (free-text flags are normalised to these).
-JURISDICTIONS: tuple[str, ...] = (
-    "EU/EEA",
-    "UK",
-    "California",
-    "US",
-    "Switzerland",
-    "Canada",
-    "Brazil",
-    "China",
-    "Singapore",
-    "Japan",
-    "Australia",
-    "Regulated sectors",
-)
 
 
 class _Strict(BaseModel):

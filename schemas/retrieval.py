@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from schemas.jurisdictions import canonical
 
 
 class Comparable(BaseModel):
@@ -25,7 +27,19 @@ class RegulationProvision(BaseModel):
     title: str
     obligations: str  # a few sentences written by us
     topics: list[str] = Field(default_factory=list)  # taxonomy slugs where they apply
-    jurisdictions: list[str] = Field(default_factory=list)  # "EU/EEA", "UK", "California", ...
+    jurisdictions: list[str] = Field(default_factory=list)  # schemas.jurisdictions names
+    # taxonomy slugs whose clauses engage this provision directly (the regulation mapper's
+    # category signal; narrower than ``topics``, which only say where it is relevant)
+    engaged_by: list[str] = Field(default_factory=list)
+
+    @field_validator("jurisdictions")
+    @classmethod
+    def _canonical(cls, value: list[str]) -> list[str]:
+        """Only names of the shared vocabulary ("United States" is an error, "US" is not)."""
+        for name in value:
+            if canonical(name) != name:
+                raise ValueError(f"use the canonical name {canonical(name)!r}, not {name!r}")
+        return value
 
 
 class RegulationCandidate(BaseModel):

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from pydantic import BaseModel
 
 from clausewatch.errors import InputError
 from evals.catalogue_check import check_provision_ids
-from evals.gold import GOLD_DIR, load_jsonl
+from evals.gold import GOLD_DIR, SPLITS, gold_file, load_jsonl
 from schemas.evals import AnalysisCase, ChangeDetectionCase, RetrievalCase
 from schemas.taxonomy import CATEGORIES
+
+M = TypeVar("M", bound=BaseModel)
 
 EXPECTED: dict[str, Any] = {
     "categories": ["data-retention"],
@@ -83,10 +86,20 @@ def test_unknown_provision_ids_are_reported_with_line(tmp_path: Path) -> None:
         check_provision_ids(path, ((c.id, c.expected.regulations) for c in cases))
 
 
+def _both(name: str, model: type[M]) -> list[M]:
+    cases: list[M] = []
+    for split in SPLITS:
+        cases += load_jsonl(gold_file(name, split), model)
+    return cases
+
+
 def test_shipped_analysis_gold_is_valid_and_broad() -> None:
-    path = GOLD_DIR / "analysis.jsonl"
-    cases = load_jsonl(path, AnalysisCase)
-    check_provision_ids(path, ((c.id, c.expected.regulations) for c in cases))
+    for split in SPLITS:
+        path = gold_file("analysis", split)
+        part = load_jsonl(path, AnalysisCase)
+        check_provision_ids(path, ((c.id, c.expected.regulations) for c in part))
+        assert len(part) >= 30, split
+    cases = _both("analysis", AnalysisCase)
     assert len(cases) >= 40
     assert len({c.platform for c in cases}) >= 12
     covered = {slug for c in cases for slug in c.expected.categories}
@@ -104,7 +117,7 @@ def _plain(text: str) -> str:
 def test_shipped_analysis_clauses_are_quoted_from_the_policies() -> None:
     from tests.conftest import SHARED_DATA
 
-    for case in load_jsonl(GOLD_DIR / "analysis.jsonl", AnalysisCase):
+    for case in _both("analysis", AnalysisCase):
         assert case.source, case.id
         source = _plain((SHARED_DATA / case.source).read_text(encoding="utf-8"))
         words = _plain(case.clause).split()
@@ -114,9 +127,58 @@ def test_shipped_analysis_clauses_are_quoted_from_the_policies() -> None:
 
 
 def test_shipped_retrieval_and_change_gold_are_valid() -> None:
-    path = GOLD_DIR / "regulation-retrieval.jsonl"
-    queries = load_jsonl(path, RetrievalCase)
-    check_provision_ids(path, ((q.id, q.expected) for q in queries))
+    for split in SPLITS:
+        path = gold_file("regulation-retrieval", split)
+        part = load_jsonl(path, RetrievalCase)
+        check_provision_ids(path, ((q.id, q.expected) for q in part))
+    queries = _both("regulation-retrieval", RetrievalCase)
     assert len(queries) >= 30
-    docs = load_jsonl(GOLD_DIR / "change-detection.jsonl", ChangeDetectionCase)
+    docs = _both("change-detection", ChangeDetectionCase)
     assert len(docs) >= 20
+
+
+def _group(name: str, raw: dict[str, object]) -> str:
+    if name == "analysis":
+        return str(raw["platform"])
+    if name == "regulation-retrieval":
+        return str(raw["source"]).split("/")[0]
+    return str(raw["path"]).split("/")[0]
+
+
+@pytest.mark.parametrize("name", ["analysis", "regulation-retrieval", "change-detection"])
+def test_gold_splits_are_disjoint_by_platform(name: str) -> None:
+    """No case and no platform is in both parts: tuning on dev says nothing about test."""
+    import json
+
+    parts = {
+        split: [json.loads(line) for line in gold_file(name, split).read_text().splitlines()]
+        for split in SPLITS
+    }
+    ids = [{r["id"] for r in rows} for rows in parts.values()]
+    groups = [{_group(name, r) for r in rows} for rows in parts.values()]
+    assert not ids[0] & ids[1]
+    assert not groups[0] & groups[1]
+    assert all(len(rows) >= 15 for rows in parts.values())
+    assert not (GOLD_DIR / f"{name}.jsonl").exists()
+
+
+# The test parts are frozen: nothing may be tuned on them, so they never change silently. If a
+# case is wrong, fix it in a commit of its own that says so, and update the digest here.
+FROZEN_TEST = {
+    "analysis": "b947d7dd7aea892ba36e3af428c92db153d95ee1428cc4dfa03c9779b081d637",
+    "regulation-retrieval": "57db74d41d27b33cda39875b250f3c8ae2eecec8bbc4264e5cc7f63f0d90c767",
+    "change-detection": "b478bf55d2306343a29b2c8c1ac4c2c8f2b48304adaf2bfb34106806a6b8f3a2",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FROZEN_TEST))
+def test_test_splits_are_frozen(name: str) -> None:
+    import hashlib
+
+    digest = hashlib.sha256(gold_file(name, "test").read_bytes()).hexdigest()
+    assert digest == FROZEN_TEST[name]
+
+
+def test_unknown_split_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="unknown split"):
+        gold_file("analysis", "train")

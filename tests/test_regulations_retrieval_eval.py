@@ -22,8 +22,8 @@ def fresh(workspace: Path) -> Iterator[Path]:
 
 
 def test_gold_file_is_well_formed() -> None:
-    rows = load_queries()
-    assert len(rows) >= 30
+    rows = load_queries()  # the dev part (the test part is only reported)
+    assert len(rows) >= 15
     assert len({r["id"] for r in rows}) == len(rows)
     for row in rows:
         assert len(row["query"].split()) >= 6
@@ -34,7 +34,7 @@ def test_gold_file_is_well_formed() -> None:
 def test_hybrid_retrieval_meets_the_target(fresh: Path) -> None:
     result = evaluate_regulation_queries(k=5)
     print(f"\nhybrid recall@5 {result['recall']:.3f} MRR {result['mrr']:.3f}")
-    assert result["n"] >= 30
+    assert result["n"] >= 15
     assert result["recall_at_5"] == result["recall"]
     assert result["recall"] >= 0.9
     assert result["mrr"] >= 0.7
@@ -67,4 +67,4 @@ def test_malformed_gold_is_an_input_error(tmp_path: Path) -> None:
         load_queries(bad)
     with pytest.raises(InputError):
         load_queries(tmp_path / "missing.jsonl")
-    assert GOLD_PATH.name == "regulation-retrieval.jsonl"
+    assert GOLD_PATH.name == "regulation-retrieval.dev.jsonl"

@@ -16,7 +16,7 @@ from vectorstore.retrieval import Mode, regulation_candidates
 from vectorstore.store import VectorStore
 
 REPO = Path(__file__).resolve().parents[1]
-GOLD_PATH = REPO / "evals" / "gold" / "regulation-retrieval.jsonl"
+GOLD_PATH = REPO / "evals" / "gold" / "regulation-retrieval.dev.jsonl"
 
 
 def load_queries(path: Path = GOLD_PATH) -> list[dict[str, Any]]:

@@ -29,12 +29,12 @@ from typing import Any
 
 from clausewatch.errors import ClausewatchError
 from evals.catalogue_check import check_provision_ids
-from evals.gold import GOLD_DIR, load_jsonl
-from evals.jurisdictions import normalise_all
+from evals.gold import gold_file, load_jsonl
 from evals.metrics import PRF, mean
 from evals.pricing import cost_usd
 from evals.registry import RunOptions
 from schemas.evals import AnalysisCase, CaseResult, EvalReport
+from schemas.jurisdictions import normalise_all
 
 _ARTICLE = re.compile(r"^([a-z0-9-]+:[0-9A-Za-z.-]+?)(?:\(.*)?$")
 
@@ -111,8 +111,8 @@ class AnalysisSuite:
         '"regulations", "exposure", "jurisdictions"}}'
     )
 
-    def default_data(self) -> Path:
-        return GOLD_DIR / "analysis.jsonl"
+    def default_data(self, split: str = "dev") -> Path:
+        return gold_file("analysis", split)
 
     def run(self, options: RunOptions) -> EvalReport:
         from drafting.context import ClauseInput
@@ -122,7 +122,7 @@ class AnalysisSuite:
         from llm.factory import get_llm
         from storage.db import session_scope
 
-        path = options.data or self.default_data()
+        path = options.data or self.default_data(options.split)
         cases = load_jsonl(path, AnalysisCase)
         check_provision_ids(path, ((c.id, c.expected.regulations) for c in cases))
         cases = cases[: options.limit] if options.limit else cases

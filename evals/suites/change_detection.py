@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from clausewatch.errors import InputError
-from evals.gold import GOLD_DIR, load_jsonl
+from evals.gold import gold_file, load_jsonl
 from evals.metrics import PRF, mean
 from evals.registry import RunOptions
 from schemas.clauses import ClauseChange
@@ -89,8 +89,8 @@ class ChangeDetectionSuite:
     )
     data_format = 'JSONL: {"id", "path", "seed", "edits", "cosmetic"}'
 
-    def default_data(self) -> Path:
-        return GOLD_DIR / "change-detection.jsonl"
+    def default_data(self, split: str = "dev") -> Path:
+        return gold_file("change-detection", split)
 
     def run(self, options: RunOptions) -> EvalReport:
         from clauses.align import align
@@ -98,7 +98,7 @@ class ChangeDetectionSuite:
         from clauses.edits import KNOWN_EDITS, NoCandidate, perturb
         from clauses.segment import segment
 
-        path = options.data or self.default_data()
+        path = options.data or self.default_data(options.split)
         cases = load_jsonl(path, ChangeDetectionCase)
         cases = cases[: options.limit] if options.limit else cases
         totals = {k: PRF() for k in KINDS}

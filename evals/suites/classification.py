@@ -153,7 +153,7 @@ class ClassificationSuite:
     )
     data_format = "folder: CLAUDETTE layout (sentences/en/original, tags/en/original) or OPP-115"
 
-    def default_data(self) -> Path:
+    def default_data(self, split: str = "dev") -> Path:
         return CLAUDETTE_DEFAULT
 
     def run(self, options: RunOptions) -> EvalReport:

@@ -13,7 +13,7 @@ from typing import cast
 
 from clausewatch.errors import InputError
 from evals.catalogue_check import check_provision_ids
-from evals.gold import GOLD_DIR, load_jsonl
+from evals.gold import gold_file, load_jsonl
 from evals.metrics import mean, recall_at_k, reciprocal_rank
 from evals.registry import RunOptions
 from schemas.evals import CaseResult, EvalReport, RetrievalCase
@@ -28,13 +28,13 @@ class RetrievalSuite:
     description = "regulation candidates for a clause: recall@k, MRR"
     data_format = 'JSONL: {"id", "query", "expected": ["gdpr:28", ...]}'
 
-    def default_data(self) -> Path:
-        return GOLD_DIR / "regulation-retrieval.jsonl"
+    def default_data(self, split: str = "dev") -> Path:
+        return gold_file("regulation-retrieval", split)
 
     def run(self, options: RunOptions) -> EvalReport:
         from vectorstore.retrieval import Mode, regulation_candidates
 
-        path = options.data or self.default_data()
+        path = options.data or self.default_data(options.split)
         cases = load_jsonl(path, RetrievalCase)
         check_provision_ids(path, ((c.id, c.expected) for c in cases))
         cases = cases[: options.limit] if options.limit else cases

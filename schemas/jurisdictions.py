@@ -1,9 +1,29 @@
-"""Free-text jurisdiction flags ("EU / EEA (GDPR)", "California residents") -> canonical names
-(``schemas.evals.JURISDICTIONS``), so flags can be scored against gold."""
+"""One jurisdiction vocabulary for drafting, the regulation catalogue and the evals.
+
+Canonical names are ``JURISDICTIONS``; free text ("EU / EEA (GDPR)", "California residents",
+"United States") is mapped to them by ``normalise``. Drafting compares flags as canonical sets
+(never by substring: "Australia" contains "us"), the catalogue's ``jurisdictions`` must be
+canonical names, and the evals score flags after the same normalisation.
+"""
 
 from __future__ import annotations
 
 import re
+
+JURISDICTIONS: tuple[str, ...] = (
+    "EU/EEA",
+    "UK",
+    "California",
+    "US",
+    "Switzerland",
+    "Canada",
+    "Brazil",
+    "China",
+    "Singapore",
+    "Japan",
+    "Australia",
+    "Regulated sectors",
+)
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "EU/EEA": (
@@ -16,7 +36,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "UK": (r"\buk\b", r"united kingdom", r"great britain", r"\bbritain", r"\bengland"),
     "California": (r"california", r"\bccpa\b", r"\bcpra\b"),
-    "US": (r"\bus\b", r"\bu\.s\.", r"\busa\b", r"united states", r"\bcoppa\b", r"\bfederal\b"),
+    "US": (
+        r"\bus\b",
+        r"\bu\.s\.",
+        r"\busa\b",
+        r"united states",
+        r"\bcoppa\b",
+        r"\bfederal\b",
+    ),
     "Switzerland": (r"switzerland", r"\bswiss\b"),
     "Canada": (r"canada", r"\bpipeda\b", r"quebec"),
     "Brazil": (r"brazil", r"\blgpd\b"),
@@ -39,3 +66,14 @@ def normalise_all(flags: list[str]) -> set[str]:
     for flag in flags:
         out |= normalise(flag)
     return out
+
+
+def canonical(name: str) -> str:
+    """``name`` if it is canonical, else the one canonical name it stands for; raises
+    ``ValueError`` when it names none or several (catalogue and gold must be unambiguous)."""
+    if name in JURISDICTIONS:
+        return name
+    found = normalise(name)
+    if len(found) != 1:
+        raise ValueError(f"unknown jurisdiction {name!r}; use one of {list(JURISDICTIONS)}")
+    return found.pop()

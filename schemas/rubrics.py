@@ -1,0 +1,72 @@
+"""Rubrics written as data (``prompts/rubrics/*.yaml``): exposure levels, derived jurisdictions."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from schemas.jurisdictions import JURISDICTIONS
+from schemas.taxonomy import CATEGORIES, Category
+
+Level = Literal["Low", "Medium", "High"]
+LEVEL_ORDER: dict[str, int] = {"Low": 0, "Medium": 1, "High": 2}
+ChangeKindName = Literal["added", "removed", "modified", "moved"]
+
+
+def _check_patterns(value: list[str]) -> list[str]:
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExposureRule(_Strict):
+    id: str
+    level: Level
+    rationale: str = Field(min_length=5)
+    categories: list[Category] = Field(default_factory=list)
+    change: list[ChangeKindName] = Field(default_factory=list)
+    text: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
+
+    _patterns = field_validator("text", "unless")(_check_patterns)
+
+
+class ExposureRubric(_Strict):
+    id: str
+    version: str
+    default: Level
+    categories: dict[str, Level]
+    rules: list[ExposureRule]
+
+    @field_validator("categories")
+    @classmethod
+    def _slugs(cls, value: dict[str, Level]) -> dict[str, Level]:
+        unknown = [k for k in value if k not in CATEGORIES]
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}")
+        return value
+
+
+class JurisdictionRubric(_Strict):
+    id: str
+    version: str
+    named_in_text: dict[str, list[str]]
+
+    @field_validator("named_in_text")
+    @classmethod
+    def _known(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = [k for k in value if k not in JURISDICTIONS]
+        if unknown:
+            raise ValueError(f"unknown jurisdictions {unknown}; use {list(JURISDICTIONS)}")
+        for patterns in value.values():
+            _check_patterns(patterns)
+        return value
