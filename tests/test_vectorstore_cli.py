@@ -80,4 +80,4 @@ def test_regulations_list_and_eval(cli_workspace: Path) -> None:
     assert runner.invoke(app, ["regulations", "list", "--regulation", "nope"]).exit_code != 0
     assert runner.invoke(app, ["regulations", "search", "x", "--mode", "magic"]).exit_code != 0
     summary = json.loads(_run("regulations", "eval", "--json"))
-    assert summary["n"] >= 30 and summary["recall"] >= 0.9
+    assert summary["n"] >= 15 and summary["recall"] >= 0.9  # the dev part of the gold
