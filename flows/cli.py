@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-console = Console()
+console = Console()  # results: summaries and JSON (stdout)
+progress_console = Console(stderr=True)  # progress and start-up lines: stdout stays parseable
 
 flows_app = typer.Typer(help="Run the publish and digest flows.", no_args_is_help=True)
 
@@ -26,6 +27,17 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(settings.home / "prefect"))
 
 
+def prefect_startup_line() -> str:
+    """Where the flow run goes: the configured Prefect server, or a temporary one."""
+    from prefect.settings import PREFECT_API_URL
+    from rich.markup import escape
+
+    api_url = PREFECT_API_URL.value()
+    if api_url:
+        return escape(f"Prefect server {api_url} (PREFECT_API_URL)")
+    return "starting Prefect (without PREFECT_API_URL: a temporary server, about 10-25 s)"
+
+
 def _progress() -> Progress:
 
     return Progress(
@@ -33,7 +45,7 @@ def _progress() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=progress_console,
         transient=False,
     )
 
@@ -91,7 +103,7 @@ def _run_locked(
     from flows.monitor import monitor_flow
 
     with _progress() as bar, progress.use(bar):
-        bar.console.print("[dim]starting Prefect (without PREFECT_API_URL: a temporary server)")
+        bar.console.print(f"[dim]{prefect_startup_line()}", markup=True, highlight=False)
         summary = monitor_flow(
             sources=list(sources) if sources else None,
             history_dir=str(history) if history else None,
