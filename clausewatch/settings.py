@@ -64,6 +64,7 @@ class Settings(BaseSettings):
 
     # vector store and embeddings
     chroma_url: str | None = None
+    chroma_namespace: str | None = None  # default: db-<hash of the database URL>
     embedding_backend: Literal["minilm", "openai"] = "minilm"
     embedding_model: str = "text-embedding-3-small"
     embedding_base_url: str | None = None

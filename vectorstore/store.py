@@ -2,8 +2,10 @@
 
 ``open_store(name)`` gives one collection: on disk (``PersistentClient`` at
 ``settings.chroma_dir``) by default, or a chromadb server (``HttpClient``) when
-``settings.chroma_url`` is set. The collection name carries the embedder's name, so switching
-the embedding backend opens a fresh collection instead of mixing vector spaces. Every
+``settings.chroma_url`` is set (its path is kept: a server behind a reverse proxy). The
+collection name carries the database's namespace, so workspaces or databases sharing one
+chroma server never mix their provisions, and the embedder's name, so switching the embedding
+backend opens a fresh collection instead of mixing vector spaces. Every
 collection is created or opened with our embedding function passed explicitly.
 
 Errors: failures that may pass (server down, timeouts) raise ``TransientError``; others raise
@@ -12,11 +14,13 @@ Errors: failures that may pass (server down, timeouts) raise ``TransientError``;
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlparse
 
@@ -131,19 +135,52 @@ def _clean_meta(meta: Mapping[str, Any]) -> Metadata:
     return out
 
 
-def collection_name(base: str, embedder: Embedder) -> str:
-    """``<base>--<embedder>`` restricted to chromadb's allowed characters."""
-    raw = f"{base}--{embedder.name}"
-    name = re.sub(r"[^a-zA-Z0-9._-]", "-", raw).strip("-._")
-    return name[:512]
+def _chroma_safe(raw: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9._-]", "-", raw).strip("-._")
+
+
+def collection_name(base: str, embedder: Embedder, namespace: str | None = None) -> str:
+    """``<base>--<namespace>--<embedder>`` (``<base>--<embedder>`` without a namespace)
+    restricted to chromadb's allowed characters."""
+    raw = f"{base}--{namespace}--{embedder.name}" if namespace else f"{base}--{embedder.name}"
+    return _chroma_safe(raw)[:512]
+
+
+def database_namespace(namespace: str | None, database_url: str) -> str:
+    """The part of collection names that keeps databases apart on one chroma server:
+    ``namespace`` (``CLAUSEWATCH_CHROMA_NAMESPACE``) when set, else ``db-`` and a short hash
+    of the database URL without its password (a SQLite path made absolute), so two
+    workspaces or databases never read or overwrite each other's provisions."""
+    if namespace is not None:
+        cleaned = _chroma_safe(namespace.strip())
+        if not cleaned or len(cleaned) > 64:
+            raise ConfigError(
+                f"CLAUSEWATCH_CHROMA_NAMESPACE must be 1-64 letters, digits, '.', '_' or '-': "
+                f"{namespace!r}"
+            )
+        return cleaned
+    from sqlalchemy import URL, make_url
+
+    url = make_url(database_url)
+    database = url.database
+    if url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        database = str(Path(database).expanduser().resolve())
+    canonical = URL.create(
+        url.drivername, url.username, None, url.host, url.port, database, url.query
+    ).render_as_string(hide_password=False)
+    return "db-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
 class ChromaVectorStore:
     """:class:`VectorStore` on a chromadb collection (embedded or server client)."""
 
-    def __init__(self, client: Any, base_name: str, embedder: Embedder) -> None:
+    def __init__(
+        self, client: Any, base_name: str, embedder: Embedder, namespace: str | None = None
+    ) -> None:
         self.embedder = embedder
-        self.name = collection_name(base_name, embedder)
+        self.base_name = base_name
+        self.namespace = namespace
+        self.name = collection_name(base_name, embedder, namespace)
         self.location = f"client-{id(client)}"  # open_store sets the path or URL
         self._client = client
         with _translate("open collection"):
@@ -331,19 +368,35 @@ def _make_client(target: str) -> Any:
     register_chroma_embedding_function()
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if target.startswith(("http://", "https://")):
-        url = urlparse(target)
-        if not url.hostname:
-            raise ConfigError(f"chroma_url {target!r} has no host")
-        port = url.port or (443 if url.scheme == "https" else 8000)
+        host, port, ssl = server_address(target)
         with _translate("connect"):
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=port,
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
+            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
     with _translate("open"):
         return chromadb.PersistentClient(path=target, settings=chroma_settings)
+
+
+def server_address(target: str) -> tuple[str, int, bool]:
+    """``(host, port, ssl)`` for ``chromadb.HttpClient``. A URL with a path (a server behind
+    a reverse proxy at ``https://host/chroma``) is passed whole as the host, which chromadb
+    then uses as the base of its API (``/chroma/api/v2/...``) instead of dropping the path."""
+    url = urlparse(target)
+    try:
+        port = url.port or (443 if url.scheme == "https" else 8000)
+    except ValueError as exc:
+        raise ConfigError(f"CLAUSEWATCH_CHROMA_URL {target!r}: {exc}") from None
+    if not url.hostname:
+        raise ConfigError(f"CLAUSEWATCH_CHROMA_URL {target!r} has no host")
+    if url.query or url.fragment or url.username or url.password or url.params:
+        raise ConfigError(
+            f"CLAUSEWATCH_CHROMA_URL {target!r}: only scheme, host, port and path are "
+            "supported (no query, fragment or user:password)"
+        )
+    ssl = url.scheme == "https"
+    path = url.path.rstrip("/")
+    if not path:
+        return url.hostname, port, ssl
+    host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+    return f"{url.scheme}://{host}:{port}{path}", port, ssl
 
 
 def resolve_target(target: str | None = None) -> str:
@@ -355,6 +408,11 @@ def resolve_target(target: str | None = None) -> str:
         return target
     settings = get_settings()
     if settings.chroma_url:
+        if not settings.chroma_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"CLAUSEWATCH_CHROMA_URL must be an http(s):// URL of a chroma server: "
+                f"{settings.chroma_url!r} (unset it to keep the store in the workspace)"
+            )
         return settings.chroma_url
     make_private_dirs(settings.chroma_dir)
     return str(settings.chroma_dir)
@@ -370,11 +428,23 @@ def get_client(target: str | None = None) -> Any:
 
 
 def open_store(
-    base_name: str, *, embedder: Embedder | None = None, target: str | None = None
+    base_name: str,
+    *,
+    embedder: Embedder | None = None,
+    target: str | None = None,
+    namespace: str | None = None,
 ) -> ChromaVectorStore:
-    """Open (creating if needed) the collection ``base_name`` for the configured embedder."""
+    """Open (creating if needed) the collection ``base_name`` of this database (``namespace``,
+    default :func:`database_namespace` of the settings) for the configured embedder."""
+    from clausewatch.settings import get_settings
+
     location = resolve_target(target)
-    store = ChromaVectorStore(get_client(location), base_name, embedder or get_embedder())
+    if namespace is None:
+        settings = get_settings()
+        namespace = database_namespace(settings.chroma_namespace, settings.db_url)
+    store = ChromaVectorStore(
+        get_client(location), base_name, embedder or get_embedder(), namespace
+    )
     store.location = location
     return store
 
