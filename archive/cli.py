@@ -21,6 +21,7 @@ versions_app = typer.Typer(help="Recorded versions of the documents.", no_args_i
 browser_app = typer.Typer(
     help="The browser that renders pages needing JavaScript.", no_args_is_help=True
 )
+fetches_app = typer.Typer(help="Recorded fetch attempts.", no_args_is_help=True)
 
 
 def _progress(console: Console) -> Progress:
@@ -380,9 +381,36 @@ def browser_check_command(
         )
 
 
+def prune_fetches_command(
+    older_than_days: Annotated[
+        float,
+        typer.Option("--older-than-days", min=0, help="Prune failed fetches older than this."),
+    ] = 30.0,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would go; change nothing.")
+    ] = False,
+) -> None:
+    """Drop the bodies kept by old failed fetches (the attempts stay, with size and sha256)."""
+    from datetime import timedelta
+
+    from archive.retention import prune_failed_bodies
+    from storage.db import session_scope
+
+    with session_scope() as session:
+        report = prune_failed_bodies(session, timedelta(days=older_than_days), dry_run=dry_run)
+    report.delete_files()
+    verb = "would free" if dry_run else "freed"
+    typer.echo(
+        f"{report.attempts} failed fetch(es) older than {older_than_days:g} days: {verb} "
+        f"{report.snapshots} kept bod(y/ies), {report.bytes} bytes"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(sources_app, name="sources")
     app.add_typer(versions_app, name="versions")
+    app.add_typer(fetches_app, name="fetches")
+    fetches_app.command("prune")(prune_fetches_command)
     versions_app.command("remove")(remove_version_command)
     app.add_typer(browser_app, name="browser")
     app.command("import")(import_command)

@@ -29,6 +29,7 @@ class PartError(ClausewatchError):
 
     def __init__(self, index: int, total: int, part: SourcePart, cause: ClausewatchError) -> None:
         super().__init__(f"part {index}/{total} ({part.url}): {cause}")
+        self.index = index  # 1-based
         self.retryable = cause.retryable
         self.http_status: int | None = getattr(cause, "http_status", None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -49,6 +50,33 @@ def store_snapshot(session: Session, body: bytes, content_type: str) -> str:
         session.add(Snapshot(sha256=sha, content_type=content_type[:200], size=len(body)))
         session.flush()
     return sha
+
+
+DIAGNOSTIC_BYTES = 64 * 1024  # what a failed fetch keeps of its body
+
+
+@dataclass(frozen=True)
+class KeptBody:
+    """What a failed fetch kept of a body: the snapshot ``sha256`` (the whole body when it is
+    at most DIAGNOSTIC_BYTES or was already stored whole, else its first DIAGNOSTIC_BYTES)
+    and the whole body's ``size`` and ``body_sha256``."""
+
+    sha256: str
+    size: int
+    body_sha256: str
+
+    @property
+    def whole(self) -> bool:
+        return self.sha256 == self.body_sha256
+
+
+def keep_diagnostic(session: Session, body: bytes, content_type: str) -> KeptBody:
+    """Keep enough of a body that failed to normalise to diagnose it, bounded."""
+    full = sha256_hex(body)
+    if session.get(Snapshot, full) is not None and snapshot_path(full).exists():
+        return KeptBody(full, len(body), full)  # already kept whole: costs nothing more
+    kept = store_snapshot(session, body[:DIAGNOSTIC_BYTES], content_type)
+    return KeptBody(kept, len(body), full)
 
 
 def read_snapshot(sha: str) -> bytes:

@@ -25,7 +25,13 @@ from archive.drastic import drastic_change
 from archive.fetch import Fetcher, FetchResult
 from archive.normalize import normalise_markdown
 from archive.page import page_markdown, page_normalisation_key
-from archive.snapshots import read_snapshot, store_snapshot
+from archive.snapshots import (
+    KeptBody,
+    keep_diagnostic,
+    read_snapshot,
+    sha256_hex,
+    store_snapshot,
+)
 from archive.store import (
     get_or_create_document,
     kind_counts,
@@ -113,10 +119,12 @@ def _record_failure(
     reason: str,
     *,
     http_status: int | None = None,
-    snapshot_sha: str | None = None,
+    kept: KeptBody | None = None,
     retryable: bool = False,
     now: datetime | None = None,
 ) -> TrackOutcome:
+    """Record a failed attempt; ``kept``: what was kept of a body that failed to normalise."""
+    snapshot_sha = kept.sha256 if kept is not None else None
     try:
         with _transaction(sessions) as session:
             if document_id is None:
@@ -129,6 +137,8 @@ def _record_failure(
                     reason=reason[:2000],
                     http_status=http_status,
                     snapshot_sha256=snapshot_sha,
+                    body_size=kept.size if kept is not None else None,
+                    body_sha256=kept.body_sha256 if kept is not None else None,
                 )
             )
     except Exception:  # the database itself is failing: report, do not mask the outcome
@@ -216,11 +226,9 @@ def _record_parts(
     now: datetime,
 ) -> TrackOutcome:
     """A document published in parts: every part fetched (else PartError, nothing recorded
-    but the failure), each part's raw bytes kept, the manifest recorded as the snapshot."""
+    but the failure), each part's raw bytes kept, the manifest recorded as the snapshot.
+    When a part fails to normalise, only a bounded part of that part's body is kept."""
     fetched = parts.fetch_parts(fetcher, source.parts)
-    with _transaction(sessions) as session:
-        for item in fetched:
-            store_snapshot(session, item.result.body, item.result.content_type)
     manifest = parts.parts_manifest(fetched)
     result = FetchResult(
         url=source.url, status=200, body=manifest, content_type=parts.PARTS_CONTENT_TYPE
@@ -235,6 +243,7 @@ def _record_parts(
         now,
         key=parts.parts_normalisation_key(fetched),
         convert=lambda: parts.parts_markdown(fetched),
+        fetched_parts=fetched,
     )
 
 
@@ -249,15 +258,21 @@ def _record(
     *,
     key: str | None = None,
     convert: Callable[[], str] | None = None,
+    fetched_parts: Sequence[parts.FetchedPart] = (),
 ) -> TrackOutcome:
     """Record one successful fetch. ``key`` and ``convert`` (normalisation key and text)
-    default to those of ``body`` under the source's selectors."""
-    snapshot_sha: str | None = None
-    if not result.not_modified:
-        with _transaction(sessions) as session:
-            snapshot_sha = store_snapshot(session, body, content_type)
-    else:
-        snapshot_sha = prev.snapshot_sha256
+    default to those of ``body`` under the source's selectors.
+
+    The raw body (and each part's) is kept whole once it normalised; a body that fails to
+    normalise keeps only its first ``DIAGNOSTIC_BYTES`` with its size and sha256."""
+
+    def keep_whole(session: Session) -> None:
+        if not result.not_modified:
+            for item in fetched_parts:
+                store_snapshot(session, item.result.body, item.result.content_type)
+            store_snapshot(session, body, content_type)
+
+    snapshot_sha = prev.snapshot_sha256 if result.not_modified else sha256_hex(body)
     if key is None:
         key = page_normalisation_key(
             content_type=content_type,
@@ -271,6 +286,8 @@ def _record(
         and key == prev.normalise_key
         and prev.text_sha256 is not None
     ):
+        with _transaction(sessions) as session:
+            keep_whole(session)  # the same bytes as before: stored already (unless lost)
         same = _record_same(sessions, source, prev, result, snapshot_sha, key, now)
         if same is not None:
             return same
@@ -287,17 +304,24 @@ def _record(
             )
         text_sha = text_sha256(normalise_markdown(markdown))
     except ClausewatchError as exc:
+        failed_body, failed_type = body, content_type
+        if isinstance(exc, parts.PartError) and fetched_parts:
+            failed = fetched_parts[exc.index - 1].result
+            failed_body, failed_type = failed.body, failed.content_type
+        with _transaction(sessions) as session:
+            kept = keep_diagnostic(session, failed_body, failed_type)
         return _record_failure(
             sessions,
             source,
             prev.document_id,
             str(exc),
             http_status=result.status,
-            snapshot_sha=snapshot_sha,
+            kept=kept,
             retryable=exc.retryable,
             now=now,
         )
     with _transaction(sessions) as session:
+        keep_whole(session)
         doc = get_or_create_document(session, source.platform, source.doc_type, source.url)
         suspect = _unconfirmed_drastic_change(session, doc, markdown, text_sha)
         if suspect is not None:

@@ -59,6 +59,11 @@ class FetchAttempt(Base):
     # latest version is unchanged without normalising again (migration 0006).
     normalise_key: Mapped[str | None] = mapped_column(String(64), default=None)
     text_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The whole body received (migration 0010). A failed attempt's snapshot is the body only
+    # when it is at most archive.snapshots.DIAGNOSTIC_BYTES (else its first that many bytes):
+    # body_sha256 == snapshot_sha256 says it is whole.
+    body_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    body_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Version(Base):
