@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 ACCEPT = "text/html,application/xhtml+xml,application/pdf,text/markdown,text/plain;q=0.9,*/*;q=0.5"
+# Sites that pick a language from the request serve the same (English) variant every time, so
+# a language switch is never mistaken for a change of the document.
+ACCEPT_LANGUAGE = "en-US,en;q=0.9"
 MAX_RETRY_AFTER_S = 60.0
 
 
@@ -152,7 +155,11 @@ class Fetcher:
             timeout=httpx.Timeout(s.fetch_timeout_s),
             follow_redirects=False,
             trust_env=False,
-            headers={"User-Agent": s.user_agent, "Accept": ACCEPT},
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Language": ACCEPT_LANGUAGE,
+            },
         )
         self._renderer: Renderer | None = None
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +64,8 @@ FETCHED_TYPES = frozenset({"document", "script", "xhr", "fetch"})
 METHODS = frozenset({"GET", "HEAD", "POST"})
 MAX_REQUESTS = 300
 LAUNCH_TIMEOUT_S = 60.0  # starting the browser is not part of the page's time budget
+# At most this many browsers at once in a process (a run tracks documents in 4 threads).
+_BROWSER_SLOTS = threading.BoundedSemaphore(2)
 # Request headers the guarded client sets itself (or that make no sense to forward).
 _DROP_REQUEST = frozenset(
     {"host", "connection", "content-length", "accept-encoding", "user-agent", "keep-alive"}
@@ -282,7 +285,10 @@ class Renderer:
         main = self._fetcher.fetch(location)
         if detect_kind(main.body, main.media_type, main.url) != "html":
             return main
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clausewatch-render") as pool:
+        with (
+            _BROWSER_SLOTS,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="clausewatch-render") as pool,
+        ):
             return pool.submit(self._render, exe, main, tuple(wait_for)).result()
 
     # -- in the render thread ----------------------------------------------------------
@@ -318,6 +324,7 @@ class Renderer:
                         service_workers="block",
                         accept_downloads=False,
                         user_agent=s.user_agent,
+                        locale="en-US",
                         timeout=LAUNCH_TIMEOUT_S * 1000,
                     )
                 except PlaywrightError as exc:

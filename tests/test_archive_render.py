@@ -6,6 +6,7 @@ downloads are refused; without a browser the fetch fails with a clear, recorded 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import datetime
@@ -80,6 +81,8 @@ def test_track_renders_a_page_whose_text_is_inserted_by_script(
         assert srv.hits["/static/app.js"] == 1 and srv.hits["/api/policy"] == 1
         again = track_source(session_scope, rendered, now=datetime(2026, 3, 2))
         assert again.status == "unchanged", again.reason
+        # the page's own requests ask for the same language as the fetcher
+        assert all(r["accept-language"].startswith("en-US") for r in srv.requests)
     with session_scope() as s:
         versions = s.scalars(select(Version)).all()
         assert len(versions) == 1
@@ -121,6 +124,7 @@ try {{ new WebSocket("ws://127.0.0.1:{srv.port}/ws"); }} catch (e) {{}}
 
 @pytest.mark.chromium
 def test_size_cap_applies_to_the_page_as_a_whole(tmp_path: Path) -> None:
+    """Also: rendering works from a thread that runs an event loop (as Prefect's may)."""
     with http_server() as srv:
         page = (
             b"<!doctype html><html><body><main><p>Short page.</p></main>"
@@ -128,11 +132,13 @@ def test_size_cap_applies_to_the_page_as_a_whole(tmp_path: Path) -> None:
         )
         srv.routes["/p"] = Reply(200, page, HTML)
         srv.routes["/big"] = Reply(200, b"x" * 300_000, {"Content-Type": "text/plain"})
-        with (
-            Renderer(settings(tmp_path, fetch_max_bytes=100_000)) as renderer,
-            pytest.raises(InputError, match="size cap"),
-        ):
-            renderer.fetch(srv.url("/p"))
+
+        async def in_a_loop() -> None:
+            with Renderer(settings(tmp_path, fetch_max_bytes=100_000)) as renderer:
+                renderer.fetch(srv.url("/p"))
+
+        with pytest.raises(InputError, match="size cap"):
+            asyncio.run(in_a_loop())
         assert srv.hits["/big"] == 1
 
 

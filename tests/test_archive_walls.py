@@ -246,3 +246,22 @@ def test_a_drastic_change_must_be_seen_on_consecutive_fetches(
     # the stub came back, but not on the fetch after its first sighting: still held
     assert statuses == ["new", "suspect", "unchanged", "suspect"]
     assert _count(Version) == 1
+
+
+def test_the_fetcher_asks_for_english_so_a_language_switch_is_no_change(
+    db_workspace: Path, loopback: None
+) -> None:
+    german = policy_page(["Wir erheben Ihre E-Mail-Adresse.", *REWRITTEN_CLAUSES[1:]])
+
+    def route(handler, n):  # type: ignore[no-untyped-def]
+        wanted = handler.headers.get("Accept-Language", "")
+        return Reply(200, policy_page() if wanted.startswith("en") else german, HTML)
+
+    with http_server() as srv:
+        srv.routes["/privacy"] = route
+        src = SourceDecl(platform="nimbus-ai", doc_type="privacy_policy", url=srv.url("/privacy"))
+        first = _track(src, 1)
+        assert _track(src, 2).status == "unchanged"
+    with session_scope() as s:
+        version = s.get(Version, first.version_id)
+        assert version is not None and POLICY_CLAUSES[0] in version.markdown
