@@ -1,9 +1,11 @@
 """Check declared URLs online: fetch every page once and say whether it still gives text.
 
 Nothing is recorded: this is for a user to see which URLs of a list (a bundled one's pages
-move) answer, and whether their selectors still find the text. A page declared
-``render: true`` whose text is not in the served HTML is reported ``unrendered`` (it needs
-the rendering fetcher), not failed.
+move) answer, and whether their selectors still find the text. Pages declared
+``render: true`` are rendered by the system Chromium like tracking does (``render=False``:
+fetched as served). A page is ``ok`` (text found), ``wall`` (a bot challenge, captcha, error
+or maintenance page: tracking would refuse it too), ``unrendered`` (a ``render: true`` page
+checked without a browser and whose text is not in the served HTML) or ``failed``.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from typing import Literal
 from pydantic import BaseModel
 
 from archive.fetch import Fetcher
-from archive.normalize import to_markdown
+from archive.page import WallError, page_markdown
 from clausewatch.errors import ClausewatchError
 from clausewatch.settings import Settings
 from schemas.sources import SourceDecl, SourcePart
 
-CheckStatus = Literal["ok", "unrendered", "failed"]
+CheckStatus = Literal["ok", "unrendered", "wall", "failed"]
 
 
 class PageCheck(BaseModel):
@@ -32,7 +34,8 @@ class PageCheck(BaseModel):
     part: int  # 1-based; 1 of 1 for a plain document
     parts: int
     url: str
-    render: bool
+    render: bool  # declared render: true
+    rendered: bool = False  # went through the browser
     status: CheckStatus
     http_status: int | None = None
     bytes: int = 0
@@ -49,14 +52,23 @@ class CheckReport(BaseModel):
 
     @property
     def failed_documents(self) -> list[str]:
-        keys = {f"{p.platform}/{p.doc_type}" for p in self.pages if p.status == "failed"}
-        return sorted(keys)
+        bad = ("failed", "wall")
+        return sorted({f"{p.platform}/{p.doc_type}" for p in self.pages if p.status in bad})
 
 
 def check_page(
-    fetcher: Fetcher, decl: SourceDecl, index: int, part: SourcePart, total: int
+    fetcher: Fetcher,
+    decl: SourceDecl,
+    index: int,
+    part: SourcePart,
+    total: int,
+    *,
+    render: bool = True,
 ) -> PageCheck:
+    from archive.render import BrowserUnavailable
+
     started = time.monotonic()
+    use_browser = render and part.render
     page = PageCheck(
         platform=decl.platform,
         doc_type=decl.doc_type,
@@ -64,34 +76,43 @@ def check_page(
         parts=total,
         url=part.url,
         render=part.render,
+        rendered=use_browser,
         status="failed",
     )
     try:
-        result = fetcher.fetch(part.url)
-    except ClausewatchError as exc:
-        page.reason = str(exc)
-        page.http_status = getattr(exc, "http_status", None)
-        page.seconds = round(time.monotonic() - started, 3)
-        return page
-    page.http_status = result.status
-    page.bytes = len(result.body)
-    try:
-        text = to_markdown(
-            result.body,
-            content_type=result.content_type,
-            location=result.url,
-            select=part.select,
-            remove=part.remove,
-        )
+        try:
+            result = fetcher.fetch(
+                part.url, render=use_browser, wait_for=part.select if use_browser else ()
+            )
+        except BrowserUnavailable as exc:
+            page.status, page.reason, page.rendered = "unrendered", f"not rendered: {exc}", False
+            return page
+        except ClausewatchError as exc:
+            page.reason = str(exc)
+            page.http_status = getattr(exc, "http_status", None)
+            return page
+        page.http_status = result.status
+        page.bytes = len(result.body)
+        try:
+            text = page_markdown(
+                result.body,
+                content_type=result.content_type,
+                location=result.url,
+                select=part.select,
+                remove=part.remove,
+            )
+        except ClausewatchError as exc:
+            if part.render and not use_browser:
+                page.status, page.reason = "unrendered", f"no text without JavaScript ({exc})"
+            else:
+                page.status = "wall" if isinstance(exc, WallError) else "failed"
+                page.reason = str(exc)
+            return page
         page.words = len(text.split())
         page.status = "ok"
-    except ClausewatchError as exc:
-        page.reason = str(exc)
-        page.status = "unrendered" if part.render else "failed"
-        if part.render:
-            page.reason = f"no text without JavaScript ({exc})"
-    page.seconds = round(time.monotonic() - started, 3)
-    return page
+        return page
+    finally:
+        page.seconds = round(time.monotonic() - started, 3)
 
 
 def check_sources(
@@ -99,9 +120,11 @@ def check_sources(
     *,
     settings: Settings,
     workers: int = 4,
+    render: bool = True,
     on_page: Callable[[PageCheck], None] | None = None,
 ) -> CheckReport:
-    """Fetch every page of ``sources`` (``workers`` at a time); pages in declared order."""
+    """Fetch every page of ``sources`` (``workers`` at a time); pages in declared order.
+    ``render``: pages declared ``render: true`` go through the browser."""
     jobs = [
         (decl, i, part, len(decl.fetch_parts))
         for decl in sources
@@ -113,7 +136,7 @@ def check_sources(
     ):
 
         def run(job: tuple[SourceDecl, int, SourcePart, int]) -> PageCheck:
-            page = check_page(fetcher, *job)
+            page = check_page(fetcher, *job, render=render)
             if on_page is not None:
                 on_page(page)
             return page

@@ -112,12 +112,20 @@ def check_command(
         float | None, typer.Option(help="Seconds per page (default: CLAUSEWATCH_FETCH_TIMEOUT_S).")
     ] = None,
     retries: Annotated[int, typer.Option(min=0, help="Retries of a transient failure.")] = 1,
+    render: Annotated[
+        bool,
+        typer.Option(
+            "--render/--no-render",
+            help="Render pages declared render: true with the system Chromium (as tracking).",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Fetch every declared URL once (online) and report its status; records nothing.
 
-    Exits 1 when a page failed. A page declared render: true whose text is not in the
-    served HTML is reported 'unrendered', not failed.
+    A page is ok (text found), wall (bot challenge, captcha, error or maintenance page),
+    unrendered (render: true but not rendered: --no-render or no browser) or failed.
+    Exits 1 when a page failed or was a wall.
     """
     from archive.check import PageCheck, check_sources
     from archive.selection import configured_refs, load_selection
@@ -140,14 +148,16 @@ def check_command(
                 task, advance=1, current=f"{page.platform}/{page.doc_type} {page.status}"
             )
 
-        report = check_sources(decls, settings=settings, workers=workers, on_page=on_page)
-    counts = {k: report.count(k) for k in ("ok", "unrendered", "failed")}
+        report = check_sources(
+            decls, settings=settings, workers=workers, render=render, on_page=on_page
+        )
+    counts = {k: report.count(k) for k in ("ok", "unrendered", "wall", "failed")}
     if as_json:
         payload = {"pages": [p.model_dump(mode="json") for p in report.pages], **counts}
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         _print_check(report.pages, counts)
-    if counts["failed"]:
+    if counts["failed"] or counts["wall"]:
         raise typer.Exit(1)
 
 
@@ -155,7 +165,7 @@ def _print_check(pages: list[Any], counts: dict[str, int]) -> None:
     table = Table(title="sources check", box=box.SIMPLE_HEAD)
     for col in ("document", "part", "status", "HTTP", "words", "detail"):
         table.add_column(col, justify="right" if col in ("HTTP", "words") else "left")
-    colours = {"ok": "green", "unrendered": "yellow", "failed": "red"}
+    colours = {"ok": "green", "unrendered": "yellow", "wall": "magenta", "failed": "red"}
     for p in pages:
         colour = colours[p.status]
         table.add_row(
@@ -170,7 +180,7 @@ def _print_check(pages: list[Any], counts: dict[str, int]) -> None:
     out.print(table)
     out.print(
         f"pages: {len(pages)}; ok: {counts['ok']}, unrendered (need JavaScript): "
-        f"{counts['unrendered']}, failed: {counts['failed']}",
+        f"{counts['unrendered']}, walls: {counts['wall']}, failed: {counts['failed']}",
         highlight=False,
     )
 
