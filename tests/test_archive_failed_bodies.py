@@ -109,7 +109,7 @@ def old_failure(s, document_id: int, body: bytes, at: datetime) -> str:  # type:
     return sha
 
 
-def test_prune_drops_old_failed_bodies_only(workspace: Path) -> None:
+def test_prune_drops_old_failed_bodies_only(db_workspace: Path) -> None:
     now = datetime(2026, 12, 2)
     with session_scope() as s:
         doc = get_or_create_document(s, "acme", "privacy_policy")
