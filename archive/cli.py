@@ -44,10 +44,14 @@ SOURCES_ARG_HELP = (
 
 @sources_app.command("validate")
 def validate_command(
-    refs: Annotated[list[str] | None, typer.Argument(help=SOURCES_ARG_HELP)] = None,
+    refs: Annotated[
+        list[str] | None, typer.Argument(help=SOURCES_ARG_HELP, metavar="NAME|FILE")
+    ] = None,
 ) -> None:
-    """Check declarations: schema, unique documents, URLs and selectors; every problem with
-    its file:line and entry."""
+    """Check declarations: schema, unique documents, URLs and selectors.
+
+    Every problem is printed with its file:line and entry.
+    """
     from archive.selection import configured_refs, validate_selection
 
     names = list(refs) if refs else configured_refs()
@@ -106,7 +110,9 @@ def list_command(
 
 @sources_app.command("check")
 def check_command(
-    refs: Annotated[list[str] | None, typer.Argument(help=SOURCES_ARG_HELP)] = None,
+    refs: Annotated[
+        list[str] | None, typer.Argument(help=SOURCES_ARG_HELP, metavar="NAME|FILE")
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Pages fetched at once.")] = 4,
     timeout: Annotated[
         float | None, typer.Option(help="Seconds per page (default: CLAUSEWATCH_FETCH_TIMEOUT_S).")
@@ -288,7 +294,8 @@ def history_command(
 
 def track_command(
     sources: Annotated[
-        list[str] | None, typer.Option("--sources", help=SOURCES_ARG_HELP + " Repeatable.")
+        list[str] | None,
+        typer.Option("--sources", help=SOURCES_ARG_HELP + " Repeatable.", metavar="NAME|FILE"),
     ] = None,
     wait: WaitOption = None,
 ) -> None:

@@ -58,7 +58,9 @@ SOURCES_HELP = (
 
 
 def run(
-    sources: Annotated[list[str] | None, typer.Option("--sources", help=SOURCES_HELP)] = None,
+    sources: Annotated[
+        list[str] | None, typer.Option("--sources", help=SOURCES_HELP, metavar="NAME|FILE")
+    ] = None,
     history: Annotated[
         Path | None, typer.Option("--history", help="Import dated history from this tree first.")
     ] = None,
@@ -154,7 +156,9 @@ def _print_summary(s: dict[str, Any]) -> None:
 def schedule(
     cron: Annotated[str, typer.Option(help='Cron expression, e.g. "0 6 * * *".')],
     name: Annotated[str, typer.Option(help="Deployment name.")] = "clausewatch-monitor",
-    sources: Annotated[list[str] | None, typer.Option("--sources", help=SOURCES_HELP)] = None,
+    sources: Annotated[
+        list[str] | None, typer.Option("--sources", help=SOURCES_HELP, metavar="NAME|FILE")
+    ] = None,
     backend: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Serve the monitoring flow on a schedule (needs `prefect server start` + PREFECT_API_URL)."""
