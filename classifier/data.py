@@ -136,6 +136,7 @@ def load_approved_drafts() -> LabelledSet:
     """Editors' approved categories: the clause text (or excerpt) of every approved draft."""
     from sqlalchemy import select
 
+    from drafting.demo import DEMO_BACKEND
     from storage.db import session_scope
     from storage.models.archive import Clause
     from storage.models.drafts import Draft
@@ -145,7 +146,7 @@ def load_approved_drafts() -> LabelledSet:
         rows = session.execute(
             select(Draft, Clause.text)
             .outerjoin(Clause, Clause.id == Draft.clause_id)
-            .where(Draft.status == "approved")
+            .where(Draft.status == "approved", Draft.backend != DEMO_BACKEND)
         ).all()
         for draft, clause_text in rows:
             analysis = draft.analysis or {}

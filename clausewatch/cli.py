@@ -37,6 +37,7 @@ COMMAND_MODULES: list[str] = [
     "clauses.cli",
     "archive.cli",
     "drafting.cli",
+    "drafting.demo_cli",
     "publication.cli",
     "review.cli",
     "vectorstore.cli",

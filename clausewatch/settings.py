@@ -90,6 +90,8 @@ class Settings(BaseSettings):
         default=2, ge=1, description="draft the changes of each document's N newest versions"
     )
     max_drafts_per_run: int | None = Field(default=None, ge=1)
+    # drafting time of one run: drafts past it wait for the next run (highest exposure first)
+    run_draft_budget_min: float = Field(default=30.0, ge=0)
     # re-asks for quality-only failures; None: none on the local backend, else llm_max_reasks
     drafting_quality_reasks: int | None = Field(default=None, ge=0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from time import time as time_now
 from typing import Annotated, Any
 
 import typer
@@ -32,11 +33,14 @@ def _llm_usage(session: Session, since: datetime | None) -> dict[str, int]:
 def collect(session: Session) -> dict[str, Any]:
     from archive.store import recent_version_ids
     from clausewatch.settings import get_settings
+    from drafting.demo import DEMO_BACKEND
     from publication.status import delivery_status
 
     per_document = get_settings().draft_recent_versions
     drafted = select(Draft.change_id).where(
-        Draft.change_id.is_not(None), Draft.status.in_(("approved", "rejected"))
+        Draft.change_id.is_not(None),
+        Draft.status.in_(("approved", "rejected")),
+        Draft.backend != DEMO_BACKEND,
     )
     open_changes = session.scalar(
         select(func.count(Change.id)).where(
@@ -50,12 +54,19 @@ def collect(session: Session) -> dict[str, Any]:
         session.execute(select(Draft.status, func.count(Draft.id)).group_by(Draft.status)).all()
     )
     last = session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
+    running = session.scalars(
+        select(Run).where(Run.status == "running").order_by(Run.id.desc()).limit(1)
+    ).first()
     midnight = datetime.combine(datetime.now().date(), time.min)
     return {
         "documents": session.scalar(select(func.count(Document.id))) or 0,
         "versions": session.scalar(select(func.count(Version.id))) or 0,
         "open_changes": open_changes or 0,
         "drafts": {k: int(v) for k, v in by_status.items()},
+        "demo_drafts": session.scalar(
+            select(func.count(Draft.id)).where(Draft.backend == DEMO_BACKEND)
+        )
+        or 0,
         "llm": {"today": _llm_usage(session, midnight), "total": _llm_usage(session, None)},
         "last_run": None
         if last is None
@@ -68,6 +79,16 @@ def collect(session: Session) -> dict[str, Any]:
             if last.finished_at
             else None,
             "failures": last.summary.get("failures", []),
+            "drafts_deferred": last.summary.get("drafts_deferred", 0),
+            "deferred_reason": last.summary.get("deferred_reason"),
+        },
+        "running": None
+        if running is None
+        else {
+            "id": running.id,
+            "flow": running.flow,
+            "started_at": running.started_at.isoformat(timespec="seconds"),
+            "progress": (running.summary or {}).get("progress"),
         },
         "deliveries": delivery_status(session),
     }
@@ -86,7 +107,10 @@ def status(
     table = Table(title="clausewatch status", show_header=False)
     table.add_row("documents / versions", f"{data['documents']} / {data['versions']}")
     table.add_row("open changes", str(data["open_changes"]))
-    table.add_row("drafts", ", ".join(f"{k}: {v}" for k, v in sorted(data["drafts"].items())))
+    drafts = ", ".join(f"{k}: {v}" for k, v in sorted(data["drafts"].items()))
+    if data["demo_drafts"]:
+        drafts += f" (of which {data['demo_drafts']} DEMO, written by us for the sample)"
+    table.add_row("drafts", drafts)
     for span in ("today", "total"):
         u = data["llm"][span]
         table.add_row(
@@ -110,8 +134,43 @@ def status(
             f"{sub['gave_up']} gave up; last error: {sub['last_error']}"
         )
     if run:
+        if run.get("deferred_reason"):
+            console.print(f"[yellow]{run['deferred_reason']}[/yellow]")
         for f in run["failures"]:
             console.print(f"[red]failed[/red] {f['stage']} {f['item']}: {f['reason']}")
+    if data["running"] is not None:
+        for line in running_lines(data["running"]):
+            console.print(line, markup=False, highlight=False)
+
+
+def running_lines(running: dict[str, Any], now: float | None = None) -> list[str]:
+    """A run in progress: its drafting counts, ETA and each active draft's phase."""
+    from flows.budget import minutes
+    from flows.live import DraftState
+    from flows.progress import describe
+
+    head = f"run #{running['id']} ({running['flow']}) in progress since {running['started_at']}"
+    snap = running.get("progress")
+    if not snap:
+        return [head + ": not drafting yet"]
+    now = time_now() if now is None else now
+    done, total, deferred = snap["done"], snap["total"], snap["deferred"]
+    line = f"{head}: drafts {done}/{total - deferred} done"
+    if snap.get("eta_s") is not None and done + deferred < total:
+        line += f", ETA ~{minutes(snap['eta_s'])}"
+    if snap.get("seconds_per_draft") is not None:
+        line += f" (~{minutes(snap['seconds_per_draft'])} per draft)"
+    line += f"; updated {minutes(max(0.0, now - snap['updated_at']))} ago"
+    lines = [line]
+    for d in snap.get("active", []):
+        state = DraftState(**d)
+        lines.append(
+            f"  draft {state.position}/{total} change {state.change_id} "
+            f"({state.label}): {describe(state)}"
+        )
+    if snap.get("note"):
+        lines.append(snap["note"])
+    return lines
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drafting.context import Example
+from drafting.demo import DEMO_BACKEND
 from drafting.retrieve import words
 from storage.models import Clause, Draft
 
@@ -90,7 +91,11 @@ def approved_examples(
         return []
     stmt = (
         select(Draft)
-        .where(Draft.status == "approved", Draft.analysis.is_not(None))
+        .where(
+            Draft.status == "approved",
+            Draft.analysis.is_not(None),
+            Draft.backend != DEMO_BACKEND,  # a demo analysis is not a model's example
+        )
         .order_by(Draft.decided_at.desc(), Draft.id.desc())
         .limit(SCAN_LIMIT)
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from clausewatch.errors import InputError
 from clausewatch.settings import get_settings
 from drafting.context import ChangeInput, ChangeKind, ClauseInput, DraftContext, Redraft
+from drafting.demo import is_demo
 from drafting.engine import DraftOutcome, draft_analysis
 from drafting.examples import approved_examples
 from drafting.prompting import PROMPT_ID
@@ -295,7 +296,8 @@ def process_redrafts(session: Session, *, llm: LLM | None = None) -> list[Draft]
     try:
         for old in requested:
             clause, diff = _clause_for_draft(session, old)
-            previous: dict[str, Any] = old.analysis or {}
+            # a demo analysis (written by us) never goes into a model's prompt
+            previous: dict[str, Any] = {} if is_demo(old.backend) else (old.analysis or {})
             redraft = Redraft(
                 previous_draft_id=old.id,
                 instructions=(old.redraft_instructions or "").strip()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausewatch.errors import InputError
+from drafting.demo import is_demo
 from drafting.sentences import preview
 from schemas.analysis import MAX_SUMMARY_CHANGES, ChangeSummary, MaterialChange
 from storage.models import Change, Clause, Document, Draft, Version
@@ -25,7 +26,10 @@ def _best_draft(drafts: list[Draft]) -> Draft | None:
     usable = [
         d
         for d in drafts
-        if d.status in _STATUS_RANK and isinstance(d.analysis, dict) and d.analysis.get("change")
+        if d.status in _STATUS_RANK
+        and not is_demo(d.backend)  # an alert's line never comes from a demo analysis
+        and isinstance(d.analysis, dict)
+        and d.analysis.get("change")
     ]
     usable.sort(key=lambda d: (_STATUS_RANK[d.status], -d.id))
     return usable[0] if usable else None

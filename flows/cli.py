@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from flows.progress import Display
 
 console = Console()  # results: summaries and JSON (stdout)
 progress_console = Console(stderr=True)  # progress and start-up lines: stdout stays parseable
@@ -30,24 +35,32 @@ def _quiet_prefect(verbose: bool) -> None:
 def prefect_startup_line() -> str:
     """Where the flow run goes: the configured Prefect server, or a temporary one."""
     from prefect.settings import PREFECT_API_URL
-    from rich.markup import escape
 
     api_url = PREFECT_API_URL.value()
     if api_url:
-        return escape(f"Prefect server {api_url} (PREFECT_API_URL)")
+        return f"Prefect server {api_url} (PREFECT_API_URL)"
     return "starting Prefect (without PREFECT_API_URL: a temporary server, about 10-25 s)"
 
 
-def _progress() -> Progress:
+def _line(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=progress_console,
-        transient=False,
-    )
+
+@contextmanager
+def _display() -> Iterator[Display]:
+    """Progress on stderr (stdout keeps the summary or the JSON): a live rich display on a
+    terminal, plain lines as they happen otherwise (cron, CI, a pipe), so a log shows it."""
+    from flows import progress
+
+    if not progress_console.is_terminal:
+        display: Display = progress.LineDisplay(_line)
+        with progress.use(display):
+            yield display
+        return
+    with progress.rich_progress(progress_console) as bar:
+        display = progress.RichDisplay(bar)
+        with progress.use(display):
+            yield display
 
 
 SOURCES_HELP = (
@@ -101,11 +114,10 @@ def _run_locked(
     as_json: bool,
 ) -> None:
     from clausewatch import exitcodes
-    from flows import progress
     from flows.monitor import monitor_flow
 
-    with _progress() as bar, progress.use(bar):
-        bar.console.print(f"[dim]{prefect_startup_line()}", markup=True, highlight=False)
+    with _display() as display:
+        display.message(prefect_startup_line())
         summary = monitor_flow(
             sources=list(sources) if sources else None,
             history_dir=str(history) if history else None,
@@ -135,6 +147,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         ("drafts queued for review", "drafts_created"),
         ("drafts flagged for an editor", "drafts_flagged"),
         ("redrafts", "redrafts"),
+        ("left pending for the next run", "drafts_deferred"),
         ("seconds (of which LLM)", "seconds"),
     ]:
         value = s[key]
@@ -142,6 +155,8 @@ def _print_summary(s: dict[str, Any]) -> None:
             value = f"{s['seconds']:.1f} ({s['llm_seconds']:.1f})"
         table.add_row(label, str(value))
     console.print(table)
+    if s.get("deferred_reason"):
+        console.print(f"[yellow]{s['deferred_reason']}[/yellow]")
     for f in s["failures"]:
         console.print(f"[red]failed[/red] {f['stage']} {f['item']}: {f['reason']}")
     home = get_settings().home
@@ -184,10 +199,9 @@ def publish(
 ) -> None:
     """Run the publish flow: build the site, send same-day alerts."""
     _quiet_prefect(False)
-    from flows import progress
     from flows.publish import publish_flow
 
-    with _progress() as bar, progress.use(bar):
+    with _display():
         summary = publish_flow(out_dir=str(out) if out else None, alerts=alerts)
     console.print_json(data=summary)
 
@@ -196,10 +210,9 @@ def publish(
 def digest() -> None:
     """Run the digest flow: send the weekly digest."""
     _quiet_prefect(False)
-    from flows import progress
     from flows.publish import digest_flow
 
-    with _progress() as bar, progress.use(bar):
+    with _display():
         summary = digest_flow()
     console.print_json(data=summary)
 

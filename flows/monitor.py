@@ -6,15 +6,19 @@ import time
 from typing import Any
 
 from prefect import flow
-from prefect.futures import wait
+from prefect.futures import PrefectFuture, as_completed, wait
 from prefect.task_runners import ThreadPoolTaskRunner
+from sqlalchemy import select
 
 from archive.selection import configured_refs, is_sample
 from clausewatch.settings import SAMPLE_SOURCES, get_settings
-from flows import tasks
-from flows.progress import report
-from flows.runs import finish_run, start_run
+from flows import progress, tasks
+from flows.budget import DraftBudget, deferral_line, estimate_from_speed, minutes
+from flows.live import RunProgress
+from flows.runs import ProgressWriter, finish_run, save_progress, start_run
 from schemas.runs import DraftResult, Failure, RunSummary, TrackResult
+from storage.db import session_scope
+from storage.models import Draft
 from storage.runlock import run_lock
 
 SAMPLE_HISTORY = SAMPLE_SOURCES.parent / "history"
@@ -102,28 +106,9 @@ def _monitor(
         except Exception as exc:
             summary.failures.append(_failure("redraft", "queue", exc))
 
-        pending = tasks.pending_changes(max_drafts)
-        summary.changes_pending = len(pending)
-        report("draft analyses", total=len(pending))
-        database = settings.db_url
-        drafting = [tasks.draft.submit(cid, key, backend, database) for cid, key in pending]
-        wait(drafting)
-        for (change_id, key), dfut in zip(pending, drafting, strict=True):
-            try:
-                d: DraftResult = dfut.result()
-                if not tasks.draft_exists(d.draft_id, change_id):  # stale cached result
-                    d = tasks.draft.with_options(refresh_cache=True)(
-                        change_id, key, backend, database
-                    )
-            except Exception as exc:
-                summary.failures.append(_failure("draft", f"change {change_id}", exc))
-                continue
-            summary.drafts.append(d)
-            summary.llm_seconds += d.seconds
-            if d.status == "flagged":
-                summary.drafts_flagged += 1
-            else:
-                summary.drafts_created += 1
+        plan = tasks.plan_drafts_task(max_drafts)
+        summary.changes_pending = len(plan)
+        _draft_all(summary, plan, backend, settings.db_url)
     except BaseException as exc:  # errors, and interruptions (Ctrl-C, SIGTERM)
         summary.failures.append(_failure("run", "monitor", exc))
         summary.status = "failed" if isinstance(exc, Exception) else "interrupted"
@@ -135,3 +120,96 @@ def _monitor(
         summary.llm_seconds = round(summary.llm_seconds, 3)
         finish_run(summary.run_id, summary.status, summary.model_dump(mode="json"))
     return summary
+
+
+def _prior_estimate(backend: str | None) -> float | None:
+    """Seconds per draft from the model's measured speed and this workspace's usual draft
+    size, before this run drafted anything (``None`` when the speed was never measured)."""
+    from drafting.demo import DEMO_BACKEND
+    from llm.factory import resolve
+    from llm.progress import measured_speed
+
+    speed = measured_speed(resolve(backend).backend)
+    if speed is None:
+        return None
+    with session_scope() as session:
+        recent = session.execute(
+            select(Draft.tokens_in, Draft.tokens_out)
+            .where(Draft.backend != DEMO_BACKEND, Draft.tokens_out > 0)
+            .order_by(Draft.id.desc())
+            .limit(20)
+        ).all()
+    if not recent:
+        return estimate_from_speed(speed)
+    tokens_in = sum(r[0] for r in recent) / len(recent)
+    tokens_out = sum(r[1] for r in recent) / len(recent)
+    return estimate_from_speed(speed, tokens_in, tokens_out)
+
+
+def _draft_all(
+    summary: RunSummary, plan: list[tasks.PendingDraft], backend: str | None, database: str
+) -> None:
+    """Draft ``plan`` in order, at most llm_concurrency at a time, within the run's drafting
+    budget (``flows.budget``); what the budget leaves is pending for the next run."""
+    settings = get_settings()
+    budget = DraftBudget(
+        settings.run_draft_budget_min * 60, prior_estimate_s=_prior_estimate(backend)
+    )
+    live = RunProgress(summary.run_id, budget, concurrency=max(1, settings.llm_concurrency))
+    display = progress.installed() or progress.LineDisplay(progress.default_emit)
+    live.listeners += [display.drafts, ProgressWriter()]
+    live.plan([(p.change_id, p.label) for p in plan])
+    queue_s = budget.queue_s(len(plan))
+    if queue_s is not None and queue_s > budget.budget_s:
+        live.set_note(
+            f"{len(plan)} drafts would take ~{minutes(queue_s)} at the measured speed, more "
+            f"than the {minutes(budget.budget_s)} drafting budget: highest-exposure first"
+        )
+    queue = list(plan)
+    in_flight: dict[PrefectFuture[DraftResult], tuple[tasks.PendingDraft, float]] = {}
+    with progress.tracking(live):
+        while queue or in_flight:
+            while queue and len(in_flight) < live.concurrency and budget.may_start():
+                item = queue.pop(0)
+                fut = tasks.draft.submit(item.change_id, item.key, backend, database)
+                in_flight[fut] = (item, time.monotonic())
+            if not in_flight:
+                break  # the budget is spent
+            done = next(as_completed(list(in_flight)))
+            item, submitted = in_flight.pop(done)
+            outcome = _collect(summary, done, item, backend, database)
+            seconds = time.monotonic() - submitted
+            budget.finished(seconds)
+            live.finished(item.change_id, outcome, seconds)
+    if queue:
+        summary.drafts_deferred = len(queue)
+        summary.deferred_reason = deferral_line(len(queue), len(plan), budget, live.speed_text())
+        live.deferred([p.change_id for p in queue])
+        live.set_note(summary.deferred_reason)
+    save_progress(summary.run_id, live.snapshot())
+
+
+def _collect(
+    summary: RunSummary,
+    fut: PrefectFuture[DraftResult],
+    item: tasks.PendingDraft,
+    backend: str | None,
+    database: str,
+) -> str:
+    """Add a finished draft task's result to the summary; returns its outcome."""
+    try:
+        d: DraftResult = fut.result()
+        if not tasks.draft_exists(d.draft_id, item.change_id):  # stale cached result
+            d = tasks.draft.with_options(refresh_cache=True)(
+                item.change_id, item.key, backend, database
+            )
+    except Exception as exc:
+        summary.failures.append(_failure("draft", f"change {item.change_id}", exc))
+        return "failed"
+    summary.drafts.append(d)
+    summary.llm_seconds += d.seconds
+    if d.status == "flagged":
+        summary.drafts_flagged += 1
+    else:
+        summary.drafts_created += 1
+    return d.status

@@ -6,15 +6,21 @@ marks it "interrupted" when its process (same host) is gone.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
+import time
 from typing import Any
 
 from sqlalchemy import select
 
+from flows.live import DraftState, RunProgress
 from storage.db import session_scope
 from storage.models import Run
 from storage.models.base import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def _alive(pid: int) -> bool:
@@ -49,3 +55,34 @@ def finish_run(run_id: int, status: str, summary: dict[str, Any]) -> None:
         run.status = status
         run.summary = {**(run.summary or {}), **summary}
         run.finished_at = utcnow()
+
+
+def save_progress(run_id: int, snapshot: dict[str, Any]) -> None:
+    """Store a running run's drafting progress in its row (``clausewatch status`` reads it)."""
+    with session_scope() as session:
+        run = session.get(Run, run_id)
+        if run is not None:
+            run.summary = {**(run.summary or {}), "progress": snapshot}
+
+
+class ProgressWriter:
+    """A ``RunProgress`` listener that saves snapshots: on every plan change and finished
+    draft, and otherwise at most every ``interval_s`` (token counts change many times a
+    second while a model generates)."""
+
+    def __init__(self, interval_s: float = 2.0) -> None:
+        self.interval_s = interval_s
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, run: RunProgress, state: DraftState | None) -> None:
+        now = time.monotonic()
+        milestone = state is None or state.phase in ("queued", "done", "failed")
+        with self._lock:
+            if not milestone and now - self._last < self.interval_s:
+                return
+            self._last = now
+        try:
+            save_progress(run.run_id, run.snapshot())
+        except Exception as exc:  # progress is for people; never fail a draft over it
+            log.warning("could not save run progress: %s", exc)

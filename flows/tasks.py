@@ -5,19 +5,23 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausewatch.settings import get_settings
-from flows.progress import report
+from flows.live import RunProgress
+from flows.progress import current_run, report
 from flows.retry import only_transient
 from schemas.runs import DraftResult, TrackResult
 from storage.db import session_scope
-from storage.models import Change, Clause, Draft, Version
+from storage.models import Change, Clause, Document, Draft, Version
 
 MATERIAL_KINDS = ("added", "removed", "modified")
 
@@ -85,24 +89,53 @@ def index() -> int:
     return int(result.embedded)
 
 
-@task(name="pending-changes", cache_policy=NO_CACHE)
-def pending_changes(limit: int | None = None) -> list[tuple[int, str]]:
-    """Material changes of each document's newest versions that have no draft yet.
+class PendingDraft(BaseModel):
+    """A change the run will draft, in the order the priority rule gives."""
+
+    change_id: int
+    key: str  # content key: makes the draft task's cache content-addressed
+    label: str  # "nimbus-ai/privacy_policy modified [training-use]"
+    score: float
+
+
+def _clause_categories(session: Session, clauses: list[Clause | None]) -> list[list[str]]:
+    """Stored categories, else the classifier's (empty when no classifier is available)."""
+    out = [list(c.categories or []) if c is not None else [] for c in clauses]
+    missing = [i for i, c in enumerate(clauses) if c is not None and not out[i]]
+    if missing:
+        from drafting.retrieve import category_hint
+
+        for i in missing:
+            clause = clauses[i]
+            assert clause is not None
+            out[i] = category_hint(clause.text, [])
+    return out
+
+
+def plan_drafts(limit: int | None = None) -> list[PendingDraft]:
+    """Material changes of each document's newest versions that have no draft yet, highest
+    exposure first (``drafting.priority``: the clause's categories and the change kind).
 
     "Newest" is settings.draft_recent_versions per document, so backfilling years of
-    history does not queue thousands of drafts. Newest first; returns (change id, content
-    key), the key making the draft task's cache content-addressed.
+    history does not queue thousands of drafts. Demo drafts (``clausewatch demo``) do not
+    count: a real run drafts those changes too.
     """
+    from archive.store import recent_version_ids
+    from drafting.demo import DEMO_BACKEND
+    from drafting.priority import Candidate, load_rule, rank
+
     settings = get_settings()
     limit = limit or settings.max_drafts_per_run
-    from archive.store import recent_version_ids
-
+    rule = load_rule()
     with session_scope() as session:
         recent = recent_version_ids(session, settings.draft_recent_versions)
-        drafted = select(Draft.change_id).where(Draft.change_id.is_not(None))
-        query = (
-            select(Change)
+        drafted = select(Draft.change_id).where(
+            Draft.change_id.is_not(None), Draft.backend != DEMO_BACKEND
+        )
+        rows = session.execute(
+            select(Change, Version.version_date, Document.platform, Document.doc_type)
             .join(Version, Version.id == Change.new_version_id)
+            .join(Document, Document.id == Change.document_id)
             .where(
                 Change.old_version_id.is_not(None),
                 Change.new_version_id.in_(recent),
@@ -110,10 +143,38 @@ def pending_changes(limit: int | None = None) -> list[tuple[int, str]]:
                 Change.id.not_in(drafted),
             )
             .order_by(Version.version_date.desc(), Change.id)
-        )
-        if limit:
-            query = query.limit(limit)
-        return [(c.id, change_key(session, c)) for c in session.scalars(query)]
+        ).all()
+        clauses = [
+            session.get(Clause, change.new_clause_id or change.old_clause_id)
+            if (change.new_clause_id or change.old_clause_id)
+            else None
+            for change, *_ in rows
+        ]
+        categories = _clause_categories(session, clauses)
+        by_id: dict[int, PendingDraft] = {}
+        candidates = []
+        for (change, when, platform, doc_type), cats in zip(rows, categories, strict=True):
+            shown = f" [{', '.join(cats)}]" if cats else ""
+            by_id[change.id] = PendingDraft(
+                change_id=change.id,
+                key=change_key(session, change),
+                label=f"{platform}/{doc_type} {change.kind}{shown}",
+                score=rule.score(cats, change.kind),
+            )
+            candidates.append(Candidate(change.id, change.kind, tuple(cats), when.timestamp()))
+        ranked = [by_id[c.change_id] for c in rank(candidates, rule)]
+    return ranked[:limit] if limit else ranked
+
+
+@task(name="pending-changes", cache_policy=NO_CACHE)
+def pending_changes(limit: int | None = None) -> list[tuple[int, str]]:
+    """(change id, content key) of the changes to draft, highest exposure first."""
+    return [(p.change_id, p.key) for p in plan_drafts(limit)]
+
+
+@task(name="plan-drafts", cache_policy=NO_CACHE)
+def plan_drafts_task(limit: int | None = None) -> list[PendingDraft]:
+    return plan_drafts(limit)
 
 
 def change_key(session: Session, change: Change) -> str:
@@ -144,9 +205,12 @@ def draft(change_id: int, content_key: str, backend: str | None, database: str) 
     from llm.factory import get_llm
 
     llm = get_llm(backend)  # the local server is shared by the process and outlives close()
+    run = current_run()
     try:
-        with llm_slots(), session_scope() as session:
+        with llm_slots(), session_scope() as session, _reporting_to(run, change_id):
             started = time.monotonic()  # after the wait for a slot: time spent drafting
+            if run is not None:
+                run.started(change_id)
             row = draft_change(session, change_id, llm=llm)
             result = DraftResult(
                 change_id=change_id,
@@ -158,8 +222,29 @@ def draft(change_id: int, content_key: str, backend: str | None, database: str) 
             )
     finally:
         llm.close()
-    report("draft analyses", advance=1, note=f"change {change_id}: {result.status}")
     return result
+
+
+@contextmanager
+def _reporting_to(run: RunProgress | None, change_id: int) -> Iterator[None]:
+    """Forward the progress of this draft's LLM calls to the run's live state."""
+    if run is None:
+        yield
+        return
+    from llm.progress import CallProgress, reporting
+
+    def forward(p: CallProgress) -> None:
+        run.call(
+            change_id,
+            p.phase,
+            queue_position=p.queue_position,
+            prompt_tokens=p.prompt_tokens,
+            tokens_generated=p.tokens_generated,
+            tokens_per_s=p.tokens_per_s,
+        )
+
+    with reporting(forward):
+        yield
 
 
 def draft_exists(draft_id: int | None, change_id: int) -> bool:

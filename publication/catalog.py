@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from drafting.demo import demo_title, is_demo
 from publication.names import display_name, slugify
 from schemas.analysis import ProvisionAnalysis
 from schemas.clauses import WordOp
@@ -63,6 +64,11 @@ class PublishedAnalysis(BaseModel):
         description="per comparison: the page it links to (provision or timeline), or null",
     )
     analysis: ProvisionAnalysis
+    demo: bool = Field(
+        default=False,
+        description="a demo analysis written by the clausewatch team for the shipped sample, "
+        "not drafted by a model (its title starts with [DEMO])",
+    )
 
 
 class TimelineChange(BaseModel):
@@ -279,7 +285,11 @@ def _clause_documents(session: Session, uids: set[str]) -> dict[str, tuple[str, 
 def _analysis(draft: Draft) -> ProvisionAnalysis:
     if not draft.analysis:
         raise ValueError("no analysis")
-    return ProvisionAnalysis.model_validate(draft.analysis)
+    analysis = ProvisionAnalysis.model_validate(draft.analysis)
+    if is_demo(draft.backend):  # the demo mark is in the title wherever the title goes
+        title = demo_title(analysis.title[:190], draft.backend)
+        analysis = analysis.model_copy(update={"title": title})
+    return analysis
 
 
 def load_catalog(session: Session, with_changes: bool = True) -> Catalog:
@@ -330,6 +340,7 @@ def load_catalog(session: Session, with_changes: bool = True) -> Catalog:
                     document_url=doc.url,
                 ),
                 analysis=analysis,
+                demo=is_demo(draft.backend),
             )
         )
     _link(session, docs, analyses)

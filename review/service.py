@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from drafting.demo import demo_title, is_demo
 from review.errors import ConflictError, FieldErrors, NotFoundError, ReviewError, TransitionError
 from schemas.analysis import ExposureLevel, ProvisionAnalysis
 from schemas.taxonomy import CATEGORIES
@@ -68,6 +69,7 @@ class DraftSummary:
     created_at: datetime
     redraft_of: int | None
     lock_version: int
+    demo: bool = False  # written by us for the sample (``clausewatch demo``), not by a model
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class DraftSummary:
             "created_at": self.created_at.isoformat(),
             "redraft_of": self.redraft_of,
             "lock_version": self.lock_version,
+            "demo": self.demo,
         }
 
 
@@ -141,6 +144,7 @@ def summarize(draft: Draft) -> DraftSummary:
         draft.created_at,
         draft.redraft_of,
         draft.lock_version,
+        draft.backend,
     )
 
 
@@ -154,6 +158,7 @@ def _summary(
     created_at: datetime,
     redraft_of: int | None,
     lock_version: int,
+    backend: str = "",
 ) -> DraftSummary:
     a = raw if isinstance(raw, Mapping) else {}
     exposure = a.get("exposure")
@@ -164,13 +169,16 @@ def _summary(
         platform=platform,
         doc_type=doc_type,
         status=status,
-        title=_text(a.get("title"), 200) or f"(no analysis) clause {clause_uid[:12]}",
+        title=demo_title(
+            _text(a.get("title"), 200) or f"(no analysis) clause {clause_uid[:12]}", backend
+        ),
         categories=[c for c in cats if isinstance(c, str)] if isinstance(cats, list) else [],
         exposure=level if isinstance(level, str) else None,
         excerpt=_text(a.get("excerpt"), 300),
         created_at=created_at,
         redraft_of=redraft_of,
         lock_version=lock_version,
+        demo=is_demo(backend),
     )
 
 
@@ -188,6 +196,7 @@ def list_drafts(session: Session, flt: QueueFilter | None = None) -> list[DraftS
         Draft.created_at,
         Draft.redraft_of,
         Draft.lock_version,
+        Draft.backend,
     )
     if flt.status == "open":
         stmt = stmt.where(Draft.status.in_(OPEN_STATUSES))

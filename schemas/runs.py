@@ -44,6 +44,8 @@ class RunSummary(BaseModel):
     drafts_flagged: int = 0
     drafts_reused: int = 0
     redrafts: int = 0
+    drafts_deferred: int = 0  # left pending for the next run by the drafting budget
+    deferred_reason: str | None = None
     llm_seconds: float = 0.0
     seconds: float = 0.0
     failures: list[Failure] = Field(default_factory=list)

@@ -46,7 +46,7 @@ def test_wheel_has_bundled_lists_and_sample(tmp_path: Path) -> None:
         *(
             str(p.relative_to(REPO))
             for p in (REPO / "clausewatch" / "sample").rglob("*")
-            if p.is_file() and p.suffix in (".md", ".html")
+            if p.is_file() and p.suffix in (".md", ".html", ".yaml")
         ),
     }
     assert expected <= names, sorted(expected - names)
