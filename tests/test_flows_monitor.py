@@ -13,6 +13,7 @@ from llm import fake
 from storage.db import session_scope
 from storage.models import Change, Clause, Draft, LLMCall, Run, Version
 from tests.flows_support import responder
+from tests.wall_pages import cloudflare_challenge
 from vectorstore.store import ChromaVectorStore
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -90,17 +91,29 @@ def test_failed_source_is_recorded_and_others_go_on(workspace: Path, tmp_path: P
     sources = tmp_path / "sources.yaml"
     good = tmp_path / "privacy.html"  # file sources lie in the declarations file's folder
     good.write_bytes((SAMPLE_HISTORY.parent / "live" / "helix-labs" / "privacy.html").read_bytes())
+    # a bot wall: a failure too, never a version
+    (tmp_path / "wall.html").write_bytes(cloudflare_challenge())
+    # the nimbus policy shrunk to a stub: held as suspect (no version, no draft) until seen again
+    (tmp_path / "stub.md").write_text("# Nimbus AI Privacy Policy\n\nComing back shortly.\n")
     sources.write_text(
         "sources:\n"
         f"  - platform: helix-labs\n    doc_type: privacy_policy\n    url: {good.as_uri()}\n"
         f"  - platform: gone-ai\n    doc_type: privacy_policy\n"
         f"    url: {junk.as_uri()}\n"
+        f"  - platform: walled-ai\n    doc_type: terms_of_service\n"
+        f"    url: {(tmp_path / 'wall.html').as_uri()}\n"
+        f"  - platform: nimbus-ai\n    doc_type: privacy_policy\n"
+        f"    url: {(tmp_path / 'stub.md').as_uri()}\n"
     )
     with fake.scripted(responder=responder):
         summary = monitor_flow(sources_file=str(sources), history_dir=str(SAMPLE_HISTORY))
     assert summary.status == "partial"
-    assert [f.item for f in summary.failures] == ["gone-ai/privacy_policy"]
-    assert summary.new_versions == 1
+    assert [f.item for f in summary.failures] == [
+        "gone-ai/privacy_policy",
+        "walled-ai/terms_of_service",
+    ]
+    assert "Cloudflare challenge" in summary.failures[1].reason
+    assert summary.new_versions == 1 and summary.suspect == 1
     # nimbus history (training, retention) and helix retention 30 -> 90 days
     assert summary.drafts_created + summary.drafts_flagged == _material_changes() >= 3
 
