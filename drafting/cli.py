@@ -9,6 +9,9 @@ import typer
 
 from clausewatch.errors import InputError
 
+EXIT_NO_ANALYSIS = 1  # no valid, grounded analysis
+EXIT_FLAGGED = 3  # a best effort printed, marked flagged, with what the checks found
+
 if TYPE_CHECKING:
     from drafting.context import ChangeInput, ClauseInput
     from schemas.clauses import ClauseSeg
@@ -93,8 +96,9 @@ def analyze_command(
 ) -> None:
     """Draft a validated, grounded ProvisionAnalysis of one clause.
 
-    Nothing is stored but the LLM call log. Exits 1 with the errors when the model never
-    produced a valid, grounded analysis.
+    Nothing is stored but the LLM call log. Exit codes: 0 an analysis that passed every check;
+    3 flagged: the checks found problems (listed on stderr) but a valid, grounded best effort
+    exists and is printed, marked FLAGGED; 1 no valid, grounded analysis at all.
     """
     from drafting.engine import draft_analysis
     from drafting.service import build_context
@@ -111,19 +115,32 @@ def analyze_command(
         outcome = draft_analysis(ctx, llm)
     finally:
         llm.close()
-    if outcome.analysis is None:
-        typer.echo(f"analysis flagged after {len(outcome.attempts)} attempt(s); errors:", err=True)
+    analysis = outcome.analysis or outcome.best_effort
+    flagged = outcome.analysis is None
+    if flagged:
+        what = "best effort printed" if analysis is not None else "no valid analysis"
+        typer.echo(
+            f"analysis flagged after {len(outcome.attempts)} attempt(s) ({what}); "
+            "what the checks found:",
+            err=True,
+        )
         for err in outcome.errors:
             typer.echo(f"  - {err}", err=True)
-        raise typer.Exit(1)
+    if analysis is None:
+        raise typer.Exit(EXIT_NO_ANALYSIS)
     if as_json:
-        typer.echo(
-            json.dumps(outcome.analysis.model_dump(mode="json"), ensure_ascii=False, indent=2)
-        )
-        return
-    from drafting.render import print_analysis
+        payload = analysis.model_dump(mode="json")
+        if flagged:
+            payload = {"flagged": True, "check_errors": list(outcome.errors), **payload}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        from drafting.render import print_analysis
 
-    print_analysis(outcome.analysis)
+        if flagged:
+            typer.echo("FLAGGED - best effort, not passed by the checks above:")
+        print_analysis(analysis)
+    if flagged:
+        raise typer.Exit(EXIT_FLAGGED)
 
 
 def schema_command() -> None:

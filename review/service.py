@@ -7,6 +7,7 @@ written. Every edited field, decision and redraft request is a DraftEvent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -287,6 +288,33 @@ def validate_analysis(data: Mapping[str, Any]) -> ProvisionAnalysis:
         raise FieldErrors(errors) from None
 
 
+def grounding_problems(session: Session, draft: Draft, analysis: ProvisionAnalysis) -> list[str]:
+    """Grounding re-checked after editors' edits: the excerpt verbatim in the clause, comparison
+    quotes verbatim in the retrieved provisions, cited ids in the catalogue and among the
+    draft's candidates or added by an editor (the audit trail says which). Drafts stored
+    without their clause in the context (written before contexts kept it) are not checked."""
+    from drafting.grounding import GroundingSources, check_grounding
+    from regulations.catalogue import load_catalogue
+
+    record = draft.context or {}
+    clause = record.get("clause")
+    if not isinstance(clause, Mapping) or not clause.get("text"):
+        return []
+    sources = GroundingSources.from_record(record, load_catalogue().keys())
+    candidates = {
+        str(r.get("id")) for r in record.get("regulations") or [] if isinstance(r, Mapping)
+    }
+    for event in session.scalars(
+        select(DraftEvent).where(
+            DraftEvent.draft_id == draft.id, DraftEvent.field == "regulatory_landscape"
+        )
+    ):
+        for item in event.after or []:
+            if isinstance(item, Mapping) and item.get("provision_id"):
+                candidates.add(str(item["provision_id"]))
+    return check_grounding(analysis, dataclasses.replace(sources, candidate_ids=candidates))
+
+
 def _normalised(data: Mapping[str, Any]) -> dict[str, Any]:
     try:
         return ProvisionAnalysis.model_validate(dict(data)).model_dump(mode="json")
@@ -419,12 +447,17 @@ def _decide(
     expected = draft.lock_version if lock_version is None else lock_version
     if status == "approved":
         try:
-            validate_analysis(analysis_dict(draft))
+            analysis = validate_analysis(analysis_dict(draft))
         except FieldErrors as exc:
             raise TransitionError(
                 f"draft {draft_id} cannot be approved: its analysis does not validate "
                 f"({', '.join(sorted(exc.errors))}); edit it first"
             ) from None
+        problems = grounding_problems(session, draft, analysis)
+        if problems:
+            raise TransitionError(
+                f"draft {draft_id} cannot be approved: {'; '.join(problems[:3])}; edit it first"
+            )
     now = utcnow()
     version = _guarded_update(
         session,

@@ -50,7 +50,7 @@ ANALYSIS: dict[str, Any] = {
     ),
     "comparisons": [
         {
-            "platform": "Cirrus Labs",
+            "platform": "cirrus",
             "clause_id": "cirrus-privacy-7f3a",
             "excerpt": "Customer Content submitted through the API is processed under the DPA.",
             "note": "Cirrus also points business users to its DPA but publishes it.",

@@ -95,7 +95,8 @@ def test_analyze_json_with_previous(workspace: Path, docs: tuple[Path, Path, str
     assert analysis.change is not None and analysis.change.kind == "modified"
     assert analysis.change.before == "We keep your chat history for 30 days."
     assert analysis.comparisons == []
-    assert len(analysis.regulatory_landscape) == 1
+    # the mapper decides what is cited (data-retention engages GDPR Art. 5)
+    assert "gdpr:5" in [r.provision_id for r in analysis.regulatory_landscape]
     assert analysis.provenance is not None and analysis.provenance.retrieval_notes
     assert "<<<BEGIN DATA>>>" in llm.requests[0].messages[1]["content"]
 
@@ -137,3 +138,32 @@ def test_analysis_schema_command() -> None:
     assert result.exit_code == 0
     schema = json.loads(result.stdout)
     assert "regulatory_landscape" in schema["properties"]
+
+
+def test_flagged_best_effort_is_printed_with_its_own_exit_code(
+    workspace: Path, docs: tuple[Path, Path, str], no_retrieval: None
+) -> None:
+    """Valid and grounded but shallow (every prose field the same sentence): the best effort
+    is printed, marked flagged, with what the checks found; exit 3, not 1."""
+    _, new, clause_id = docs
+    same = "Chat history is kept for ninety days unless the user deletes it sooner."
+
+    def shallow(request: LLMRequest) -> dict[str, object]:
+        data = _answer(with_change=False)(request)
+        for key in ("summary", "key_point", "interpretive_note", "what_this_means"):
+            data[key] = same
+        data["contract_vendor_implications"] = same
+        data["compliance_considerations"] = [same]
+        return data
+
+    with fake.scripted(responder=shallow):
+        result = _invoke(new, clause_id, "--json")
+    assert result.exit_code == 3, result.output  # type: ignore[attr-defined]
+    assert "best effort printed" in result.stderr  # type: ignore[attr-defined]
+    data = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert data.pop("flagged") is True and data.pop("check_errors")
+    assert ProvisionAnalysis.model_validate(data).summary == same
+    with fake.scripted(responder=shallow):
+        readable = _invoke(new, clause_id)
+    assert readable.exit_code == 3  # type: ignore[attr-defined]
+    assert readable.stdout.startswith("FLAGGED")  # type: ignore[attr-defined]

@@ -252,3 +252,39 @@ def test_old_login_attempts_are_pruned(db_workspace: Path) -> None:
     with session_scope() as db:
         assert accounts.prune_attempts(db) == 1
         assert len(db.scalars(select(LoginAttempt)).all()) == 1
+
+
+def test_approval_rechecks_grounding_after_edits(db_workspace: Path) -> None:
+    """An editor's edit that paraphrases the excerpt, or a citation that is neither a draft's
+    candidate nor added by an editor, blocks approval; an editor adding a catalogue provision
+    does not."""
+    with session_scope() as db:
+        a = seed_draft(db)
+        b = seed_draft(db)
+        c = seed_draft(db)
+    with session_scope() as db:
+        service.edit_draft(db, a, {"excerpt": "API inputs are kept for a while."}, 1, "erin")
+        with pytest.raises(TransitionError, match="excerpt: not a verbatim quote"):
+            service.approve(db, a, "erin")
+        landscape = [
+            *service.get_draft(db, b).analysis["regulatory_landscape"],  # type: ignore[index]
+            {
+                "provision_id": "gdpr:32",
+                "title": "GDPR Art. 32 — Security of processing",
+                "relevance": "Retained inputs must be kept secure for the whole period.",
+            },
+        ]
+        service.edit_draft(db, b, {"regulatory_landscape": landscape}, 1, "erin")
+        assert service.approve(db, b, "erin") == 3
+    with session_scope() as db:
+        draft = service.get_draft(db, c)
+        data = dict(draft.analysis or {})
+        data["regulatory_landscape"] = [
+            {"provision_id": "gdpr:9", "title": "GDPR Art. 9", "relevance": "Not retrieved."}
+        ]
+        draft.analysis = data
+    with (
+        session_scope() as db,
+        pytest.raises(TransitionError, match="not among the retrieved candidates"),
+    ):
+        service.approve(db, c, "erin")
