@@ -43,14 +43,13 @@ def drastic_change(
         return None
     new = [c for c in (canonical(s.text) for s in segment(new_markdown, with_tokens=False)) if c]
     exact = set(new)
-    kept = 0
-    for text in old:
-        if text in exact or (
-            new
-            and process.extractOne(text, new, scorer=fuzz.ratio, score_cutoff=rule.similarity)
-            is not None
-        ):
+    enough = rule.max_kept * len(old)  # more kept than this: an ordinary change
+    kept = sum(1 for text in old if text in exact)
+    for text in (t for t in old if t not in exact):
+        if kept > enough:
+            break
+        if process.extractOne(text, new, scorer=fuzz.ratio, score_cutoff=rule.similarity):
             kept += 1
-    if kept > rule.max_kept * len(old):
+    if kept > enough:
         return None
     return DrasticChange(old_clauses=len(old), kept=kept, new_clauses=len(new))

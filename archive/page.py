@@ -4,6 +4,7 @@ served with 200) refused with a :class:`WallError` instead of becoming a documen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from archive.decode import decode_bytes
@@ -53,7 +54,7 @@ def page_markdown(
     wall = detect_wall(html)
     if wall is not None:
         raise WallError(wall)
-    return html_to_markdown(html, select, [*remove, *consent_selectors()])
+    return html_to_markdown(html, select, _with_consent(remove, html))
 
 
 def page_normalisation_key(
@@ -70,3 +71,19 @@ def page_normalisation_key(
         select=select,
         remove=[*remove, *consent_selectors()],
     )
+
+
+_SELECTOR_NAME = re.compile(r"[\w-]{3,}")
+
+
+def _with_consent(remove: Sequence[str], html: str) -> list[str]:
+    """The declared ``remove`` selectors and those consent overlays' whose id, class or
+    attribute value occurs in the page at all (one group: one pass over the page). Matching
+    every selector against every element would cost more than the conversion itself."""
+    lowered = html.lower()
+    present = [
+        sel
+        for sel in consent_selectors()
+        if all(name.lower() in lowered for name in _SELECTOR_NAME.findall(sel))
+    ]
+    return [*remove, ", ".join(present)] if present else list(remove)

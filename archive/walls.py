@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html as html_lib
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from archive.normalize import NOISE
 
 WALLS_FILE = Path(__file__).with_name("walls.yaml")
+# A rough count of a page's words before parsing it: without scripts, styles and tags.
+_CODE = re.compile(r"<(script|style|template|svg)\b.*?</\1\s*>", re.S)
+_OUTSIDE_TAGS = re.compile(r"<[^>]*>")
 
 WallKind = Literal["challenge", "captcha", "javascript", "maintenance", "error", "consent"]
 
@@ -116,6 +120,8 @@ def detect_wall(html: str, data: WallData | None = None) -> Wall | None:
     ]
     if not candidates:
         return None  # no marker anywhere: skip parsing the page again
+    if len(_OUTSIDE_TAGS.sub(" ", _CODE.sub(" ", raw)).split()) > 10 * data.max_words:
+        return None  # far too much text for a wall, even counting menus: skip parsing
     try:
         title, text = _readable(html, data)
     except RecursionError:
