@@ -16,7 +16,7 @@ import pytest
 from archive_helpers import Reply, http_server
 from sqlalchemy import select
 from typer.testing import CliRunner
-from wall_pages import POLICY_CLAUSES, spa_script, spa_shell
+from wall_pages import POLICY_CLAUSES, cloudflare_challenge, spa_script, spa_shell
 
 from archive.fetch import Fetcher
 from archive.render import Renderer
@@ -83,6 +83,11 @@ def test_track_renders_a_page_whose_text_is_inserted_by_script(
         assert again.status == "unchanged", again.reason
         # the page's own requests ask for the same language as the fetcher
         assert all(r["accept-language"].startswith("en-US") for r in srv.requests)
+        # a challenge stays a challenge in a browser too: a failure, never a version
+        srv.routes["/privacy"] = Reply(200, cloudflare_challenge(), HTML)
+        walled = track_source(session_scope, rendered, now=datetime(2026, 3, 3))
+        assert walled.status == "failed" and "Cloudflare" in (walled.reason or "")
+        assert srv.hits["/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1"] == 1
     with session_scope() as s:
         versions = s.scalars(select(Version)).all()
         assert len(versions) == 1
