@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from flows.budget import DraftBudget
+from flows.budget import DraftBudget, estimate_from_speed
 
 ACTIVE = ("waiting", "queued", "prompt", "generating")
 RECENT_FINISHED = 8  # finished drafts kept in a snapshot
@@ -105,9 +105,23 @@ class RunProgress:
             "deferred": phases.count("deferred"),
         }
 
+    def estimate_s(self) -> float | None:
+        """Seconds per draft: the budget's estimate, else one from the speed the drafts in
+        progress report (the first draft of a run on a fresh machine)."""
+        estimate = self.budget.estimate_s()
+        if estimate is not None:
+            return estimate
+        with self._lock:
+            speeds = [
+                d.tokens_per_s
+                for d in self.drafts.values()
+                if d.phase in ACTIVE[1:] and d.tokens_per_s
+            ]
+        return estimate_from_speed(sum(speeds) / len(speeds)) if speeds else None
+
     def eta_s(self) -> float | None:
         """Seconds until the drafts not yet finished (and not deferred) are done."""
-        estimate = self.budget.estimate_s()
+        estimate = self.estimate_s()
         if estimate is None:
             return None
         now = self.clock()
@@ -130,7 +144,7 @@ class RunProgress:
             active = [asdict(d) for d in states if d.phase in ACTIVE[1:]]
             finished = [asdict(d) for d in states if d.phase in ("done", "failed")]
         eta = self.eta_s()
-        estimate = self.budget.estimate_s()
+        estimate = self.estimate_s()
         return {
             "updated_at": self.clock(),
             **self.counts(),

@@ -109,6 +109,10 @@ def test_eta_from_finished_drafts() -> None:
     assert run.eta_s() is None  # nothing measured yet
     run.budget.may_start()
     run.started(11)
+    run.call(11, "generating", tokens_generated=20, tokens_per_s=10.0)
+    # the first draft's speed gives an ETA before any draft finished
+    assert run.estimate_s() == pytest.approx(estimate_from_speed(10.0))
+    assert run.eta_s() == pytest.approx(2 * (estimate_from_speed(10.0) or 0))
     clock.now += 100
     run.budget.finished(100)
     run.finished(11, "pending", 100)
