@@ -41,21 +41,39 @@ ACCEPT_LANGUAGE = "en-US,en;q=0.9"
 MAX_RETRY_AFTER_S = 60.0
 
 
-class HTTPStatusError(InputError):
-    """A non-retryable HTTP status (4xx other than 408/425/429)."""
+ERROR_BODY_BYTES = 64 * 1024  # of an error response, kept for diagnosis
 
-    def __init__(self, message: str, status: int) -> None:
+
+class HTTPStatusError(InputError):
+    """A non-retryable HTTP status (4xx other than 408/425/429), with the start of the body
+    the server sent with it (``body``, ``content_type``)."""
+
+    def __init__(
+        self, message: str, status: int, body: bytes = b"", content_type: str = ""
+    ) -> None:
         super().__init__(message)
         self.http_status = status
+        self.body = body
+        self.content_type = content_type
 
 
 class HTTPTransientError(TransientError):
-    """A retryable HTTP status (5xx, 408, 425, 429), with the server's Retry-After if any."""
+    """A retryable HTTP status (5xx, 408, 425, 429), with the server's Retry-After if any and
+    the start of its body."""
 
-    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int,
+        retry_after: float | None = None,
+        body: bytes = b"",
+        content_type: str = "",
+    ) -> None:
         super().__init__(message)
         self.http_status = status
         self.retry_after = retry_after
+        self.body = body
+        self.content_type = content_type
 
 
 @dataclass(frozen=True)
@@ -279,13 +297,22 @@ class Fetcher:
                             not_modified=True,
                         )
                     if status >= 500 or status in (408, 425, 429):
+                        body, note = self._error_body(resp, current)
                         raise HTTPTransientError(
-                            f"HTTP {status} from {current}",
+                            f"HTTP {status} from {current}{note}",
                             status,
                             _parse_retry_after(resp.headers.get("retry-after")),
+                            body=body,
+                            content_type=resp.headers.get("content-type", ""),
                         )
                     if status >= 400:
-                        raise HTTPStatusError(f"HTTP {status} from {current}", status)
+                        body, note = self._error_body(resp, current)
+                        raise HTTPStatusError(
+                            f"HTTP {status} from {current}{note}",
+                            status,
+                            body=body,
+                            content_type=resp.headers.get("content-type", ""),
+                        )
                     if not 200 <= status < 300:
                         raise HTTPStatusError(f"unexpected HTTP {status} from {current}", status)
                     body = self._read_capped(resp, current)
@@ -308,6 +335,28 @@ class Fetcher:
             except httpx.TransportError as exc:
                 raise TransientError(f"network error fetching {current}: {exc}") from exc
         raise InputError(f"too many redirects (more than {s.fetch_max_redirects}) from {url}")
+
+    def _error_body(self, resp: httpx.Response, url: str) -> tuple[bytes, str]:
+        """The start of an error response's body, and what it says when it is a bot wall or
+        a maintenance page (a Cloudflare challenge comes with 403 or 503)."""
+        from archive.walls import wall_of
+
+        chunks: list[bytes] = []
+        total = 0
+        deadline = time.monotonic() + self.settings.fetch_timeout_s
+        try:
+            for chunk in resp.iter_bytes():
+                chunks.append(chunk)
+                total += len(chunk)
+                if total >= ERROR_BODY_BYTES or time.monotonic() > deadline:
+                    break
+        except httpx.HTTPError:
+            pass  # the status is the failure; the body is only a diagnosis
+        body = b"".join(chunks)[:ERROR_BODY_BYTES]
+        wall = wall_of(body, resp.headers.get("content-type", ""), url)
+        if wall is None or wall.kind == "error":
+            return body, ""
+        return body, f": the page is a {wall.name} ({wall.kind})"
 
     def _read_capped(self, resp: httpx.Response, url: str) -> bytes:
         return read_capped(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from archive.decode import decode_bytes
 from archive.normalize import detect_kind, html_to_markdown, normalisation_key, to_markdown
-from archive.walls import Wall, consent_selectors, detect_wall
+from archive.walls import Wall, consent_selectors, detect_wall, media_and_charset
 from clausewatch.errors import InputError
 
 
@@ -21,15 +21,6 @@ class WallError(InputError):
     def __init__(self, wall: Wall, detail: str = "") -> None:
         super().__init__(wall.describe() + (f"; {detail}" if detail else ""))
         self.wall = wall
-
-
-def _media_and_charset(content_type: str) -> tuple[str, str | None]:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    for param in content_type.split(";")[1:]:
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            return media_type, value.strip().strip("\"'") or None
-    return media_type, None
 
 
 def page_markdown(
@@ -45,7 +36,7 @@ def page_markdown(
     HTML is checked for walls before it is converted, so a wall on a source with ``select``
     is reported as the wall it is rather than as a selector that matched nothing.
     """
-    media_type, charset = _media_and_charset(content_type)
+    media_type, charset = media_and_charset(content_type)
     if not body.strip() or detect_kind(body, media_type, location) != "html":
         return to_markdown(
             body, content_type=content_type, location=location, select=select, remove=remove

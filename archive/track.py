@@ -122,8 +122,16 @@ def _record_failure(
     kept: KeptBody | None = None,
     retryable: bool = False,
     now: datetime | None = None,
+    error_body: tuple[bytes, str] | None = None,
 ) -> TrackOutcome:
-    """Record a failed attempt; ``kept``: what was kept of a body that failed to normalise."""
+    """Record a failed attempt; ``kept``: what was kept of a body that failed to normalise;
+    ``error_body``: (body, content type) an HTTP error came with, kept the same way."""
+    if error_body is not None and kept is None:
+        try:
+            with _transaction(sessions) as session:
+                kept = keep_diagnostic(session, *error_body)
+        except Exception:  # a diagnosis only: the failure is still recorded
+            log.exception("could not keep the error body of %s", source.key)
     snapshot_sha = kept.sha256 if kept is not None else None
     try:
         with _transaction(sessions) as session:
@@ -153,6 +161,16 @@ def _record_failure(
         snapshot_sha256=snapshot_sha,
         retryable=retryable,
     )
+
+
+def _error_body(exc: BaseException) -> tuple[bytes, str] | None:
+    """The body an HTTP error came with (``archive.fetch.HTTPStatusError`` and its transient
+    twin, also when it caused the failure of a part), for diagnosis."""
+    for err in (exc, exc.__cause__):
+        body = getattr(err, "body", None)
+        if isinstance(body, bytes) and body:
+            return body, str(getattr(err, "content_type", ""))
+    return None
 
 
 def track_source(
@@ -203,6 +221,7 @@ def track_source(
             http_status=getattr(exc, "http_status", None),
             retryable=exc.retryable,
             now=now,
+            error_body=_error_body(exc),
         )
     except Exception as exc:  # a bug must not stop the other documents; keep the trace
         log.exception("tracking %s failed", source.key)

@@ -19,7 +19,9 @@ import yaml
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 from pydantic import BaseModel, ConfigDict, Field
 
-from archive.normalize import NOISE
+from archive.decode import decode_bytes
+from archive.normalize import NOISE, detect_kind
+from clausewatch.errors import ClausewatchError
 
 WALLS_FILE = Path(__file__).with_name("walls.yaml")
 # A rough count of a page's words before parsing it: without scripts, styles and tags.
@@ -138,3 +140,24 @@ def detect_wall(html: str, data: WallData | None = None) -> Wall | None:
                 if marker in haystack:
                     return Wall(rule.kind, rule.name, where, marker)  # type: ignore[arg-type]
     return None
+
+
+def media_and_charset(content_type: str) -> tuple[str, str | None]:
+    """The media type and charset of a Content-Type value."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return media_type, value.strip().strip("\"'") or None
+    return media_type, None
+
+
+def wall_of(body: bytes, content_type: str = "", location: str = "") -> Wall | None:
+    """The wall raw ``body`` is, when it is HTML (decoded as the normaliser decodes it)."""
+    media_type, charset = media_and_charset(content_type)
+    if not body.strip() or detect_kind(body, media_type, location) != "html":
+        return None
+    try:
+        return detect_wall(decode_bytes(body, charset, html=True))
+    except ClausewatchError:
+        return None

@@ -265,3 +265,25 @@ def test_the_fetcher_asks_for_english_so_a_language_switch_is_no_change(
     with session_scope() as s:
         version = s.get(Version, first.version_id)
         assert version is not None and POLICY_CLAUSES[0] in version.markdown
+
+
+@pytest.mark.parametrize("status", [403, 503])
+def test_a_challenge_served_with_an_error_status_is_named_and_kept(
+    db_workspace: Path, loopback: None, status: int
+) -> None:
+    """Cloudflare serves its challenge with 403 (managed) or 503 (older): the failure says
+    what the page is, and its body is kept for diagnosis."""
+    with http_server() as srv:
+        srv.routes["/terms"] = Reply(status, cloudflare_challenge(), HTML)
+        srv.routes["/gone"] = Reply(404, error_page_200(), HTML)
+        src = SourceDecl(platform="nimbus-ai", doc_type="terms_of_service", url=srv.url("/terms"))
+        out = _track(src, 1)
+        assert out.status == "failed" and out.http_status == status
+        assert f"HTTP {status}" in (out.reason or "") and "Cloudflare challenge" in (
+            out.reason or ""
+        )
+        assert out.snapshot_sha256 and read_snapshot(out.snapshot_sha256) == cloudflare_challenge()
+        gone = src.model_copy(update={"doc_type": "privacy_policy", "url": srv.url("/gone")})
+        out = _track(gone, 1)  # a plain error status needs no second name
+        assert out.reason == f"HTTP 404 from {srv.url('/gone')}" and out.snapshot_sha256
+    assert _count(Version) == 0
