@@ -37,6 +37,7 @@ MAX_COMPARISONS = 3
 MAX_REGULATIONS = 4
 MAX_JURISDICTIONS = 3
 MAX_COMPLIANCE = 4
+MAX_PLAYBOOK_POINTS = 4
 
 
 def _bound(limit: str) -> StringConstraints:
@@ -101,6 +102,11 @@ class ModelAnswer(_Strict):
         list[ComplianceItem],
         Field(min_length=1, max_length=MAX_COMPLIANCE),
     ]
+    # ids of the PLAYBOOK points that apply to this clause (code adds their text)
+    playbook_points: Annotated[
+        list[Annotated[str, StringConstraints(max_length=20)]],
+        Field(max_length=MAX_PLAYBOOK_POINTS),
+    ] = Field(default_factory=list)
 
     def without_repeats(self) -> ModelAnswer:
         """The same answer with repeated choices dropped (the first kept): a category, an
@@ -151,6 +157,7 @@ def build_answer_schema(
     regulation_ids: list[str],
     with_change: bool,
     categories: tuple[str, ...] = CATEGORIES,
+    playbook_ids: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The JSON Schema for one call.
 
@@ -244,4 +251,13 @@ def build_answer_schema(
         "minItems": 1,
         "maxItems": MAX_COMPLIANCE,
     }
-    return _obj(props)
+    props["playbook_points"] = {
+        "type": "array",
+        "items": {"type": "string", "enum": list(playbook_ids)}
+        if playbook_ids
+        else {"type": "string"},
+        "maxItems": min(MAX_PLAYBOOK_POINTS, len(playbook_ids)),
+    }
+    schema = _obj(props)
+    schema["required"].remove("playbook_points")  # optional: code falls back to defaults
+    return schema

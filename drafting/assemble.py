@@ -119,6 +119,49 @@ def exposure_of(answer: ModelAnswer, decided: DecidedLabels, excerpt: str) -> Ex
     return Exposure(level=decision.level, rationale=bounded(why, 1200))
 
 
+@dataclass(frozen=True)
+class PlaybookUse:
+    picked: list[str]  # ids used, in playbook order
+    by_model: bool  # the model picked them (else code took the first points of the category)
+    vendor: str
+    compliance: list[str]
+    caveats: str
+
+
+MAX_COMPLIANCE_ITEMS = 6  # ProvisionAnalysis bound
+
+
+def apply_playbook(answer: ModelAnswer, prepared: PreparedPrompt) -> PlaybookUse:
+    """The playbook points the model picked (ids it was offered; others are dropped), or, when
+    it picked none, the first review point and action of the clause's first category. Their
+    text extends the vendor implications, compliance considerations and interpretive note."""
+    offered = {p.id: (kind, p) for kind, p in prepared.playbook}
+    picked = [i for i in dict.fromkeys(answer.playbook_points) if i in offered]
+    by_model = bool(picked)
+    if not picked:
+        firsts: dict[str, str] = {}
+        for kind, p in prepared.playbook:
+            if kind in ("review", "actions") and kind not in firsts:
+                firsts[kind] = p.id
+        picked = list(firsts.values())
+    order = [p.id for _, p in prepared.playbook]
+    picked.sort(key=order.index)
+    review = [offered[i][1].text for i in picked if offered[i][0] == "review"]
+    actions = [offered[i][1].text for i in picked if offered[i][0] == "actions"]
+    caveats = [offered[i][1].text for i in picked if offered[i][0] == "caveats"]
+    vendor = answer.contract_vendor_implications
+    if review:
+        vendor = bounded(f"{vendor} Key review areas: {'; '.join(review)}.", 1200)
+    compliance = list(answer.compliance_considerations)
+    for action in actions:
+        if len(compliance) < MAX_COMPLIANCE_ITEMS and action not in compliance:
+            compliance.append(bounded(action if action.endswith(".") else action + ".", 1200))
+    note = answer.interpretive_note
+    if caveats:
+        note = bounded(f"{note} {' '.join(caveats)}", 1200)
+    return PlaybookUse(picked, by_model, vendor, compliance, note)
+
+
 def assemble(
     answer: ModelAnswer, ctx: DraftContext, prepared: PreparedPrompt, usage: Usage
 ) -> ProvisionAnalysis:
@@ -150,6 +193,7 @@ def assemble(
         change_kind=ctx.change.kind if ctx.change else None,
     )
     regulatory = regulatory_references(answer, decided, ctx)
+    playbook = apply_playbook(answer, prepared)
     change = None
     if ctx.change is not None:
         before, after = ctx.change.excerpts()
@@ -179,6 +223,7 @@ def assemble(
             "regulations": decided.regulation_source,
             "exposure": f"rubric:{decided.exposure.rule}",
             "jurisdictions": "model+derived",
+            "playbook": ("model:" if playbook.by_model else "default:") + ",".join(playbook.picked),
         },
         model_labels={
             "categories": list(answer.categories),
@@ -193,7 +238,7 @@ def assemble(
             "categories": decided.categories or answer.categories,
             "summary": answer.summary,
             "key_point": answer.key_point,
-            "interpretive_note": answer.interpretive_note,
+            "interpretive_note": playbook.caveats,
             "what_this_means": answer.what_this_means,
             "excerpt": excerpt,
             "comparisons": comparisons,
@@ -202,8 +247,8 @@ def assemble(
             "jurisdiction_flags": jurisdiction_flags(
                 answer, decided.jurisdictions, regulatory, ctx
             ),
-            "contract_vendor_implications": answer.contract_vendor_implications,
-            "compliance_considerations": answer.compliance_considerations,
+            "contract_vendor_implications": playbook.vendor,
+            "compliance_considerations": playbook.compliance,
             "change": change,
             "provenance": provenance,
         }

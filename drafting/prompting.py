@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from drafting.answer import build_answer_schema
 from drafting.context import DraftContext
 from drafting.grounding import PromptView
 from drafting.sentences import Sentence, preview, split_sentences
+from prompts.rubrics import playbooks
+from schemas.playbooks import PlaybookPoint, PointKind
 from schemas.taxonomy import CATEGORIES, DESCRIPTIONS
 
 PROMPT_ID = "provision_analysis"
@@ -31,6 +33,19 @@ class PreparedPrompt:
     clause_sentences: list[Sentence]
     comparable_sentences: dict[str, list[Sentence]]
     regulation_ids: list[str]
+    playbook: list[tuple[PointKind, PlaybookPoint]] = field(default_factory=list)
+
+
+MAX_PLAYBOOK_SHOWN = 9
+
+
+def playbook_points(ctx: DraftContext) -> list[tuple[PointKind, PlaybookPoint]]:
+    """The playbook points of the clause's hinted categories (platform name filled in)."""
+    points = playbooks().points([s for s in ctx.category_hint if s in CATEGORIES])
+    return [
+        (kind, p.model_copy(update={"text": p.text.replace("{platform}", ctx.clause.platform)}))
+        for kind, p in points[:MAX_PLAYBOOK_SHOWN]
+    ]
 
 
 def prepare(ctx: DraftContext) -> PreparedPrompt:
@@ -111,11 +126,14 @@ def prepare(ctx: DraftContext) -> PreparedPrompt:
             else None
         ),
     }
+    points = playbook_points(ctx)
+    inputs["playbook"] = [{"id": p.id, "kind": kind, "text": p.text} for kind, p in points]
     schema = build_answer_schema(
         sentence_count=len(shown),
         comparables=[(c.clause_id, len(comp_sents[c.clause_id])) for c in comparables],
         regulation_ids=reg_ids,
         with_change=ctx.change is not None,
+        playbook_ids=tuple(p.id for _, p in points),
     )
     view = PromptView(
         sentence_count=len(shown),
@@ -130,4 +148,5 @@ def prepare(ctx: DraftContext) -> PreparedPrompt:
         clause_sentences=clause_sents,
         comparable_sentences=comp_sents,
         regulation_ids=reg_ids,
+        playbook=points,
     )

@@ -1,4 +1,5 @@
-"""Load the rubrics in ``prompts/rubrics/`` (YAML with an id and version), validated on load."""
+"""Load the rubrics in ``prompts/rubrics/`` and the playbooks in ``prompts/playbooks/`` (YAML
+with an id and version), validated on load."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from clausewatch.errors import ConfigError
+from schemas.playbooks import Playbooks
 from schemas.rubrics import ExposureRubric, JurisdictionRubric
 
 RUBRICS_DIR = Path(__file__).resolve().parent / "rubrics"
+PLAYBOOKS_DIR = Path(__file__).resolve().parent / "playbooks"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,3 +42,8 @@ def exposure_rubric() -> ExposureRubric:
 @lru_cache(maxsize=1)
 def jurisdiction_rubric() -> JurisdictionRubric:
     return load_rubric("jurisdictions", JurisdictionRubric)
+
+
+@lru_cache(maxsize=1)
+def playbooks() -> Playbooks:
+    return load_rubric("playbooks", Playbooks, PLAYBOOKS_DIR)

@@ -332,6 +332,25 @@ def review_audit(
         typer.echo(text)
 
 
+@review_app.command("edits")
+def review_edits(as_json: JsonOpt = False) -> None:
+    """The fields editors edit most, per clause category (what playbooks and prompts miss)."""
+    from review.insights import edited_fields_by_category
+    from storage.db import session_scope
+
+    with session_scope() as db:
+        data = edited_fields_by_category(db)
+    if as_json:
+        typer.echo(json.dumps({"categories": {k: dict(v) for k, v in data.items()}}, indent=2))
+        return
+    if not data:
+        typer.echo("no edits recorded yet")
+        return
+    for slug, fields in data.items():
+        listing = ", ".join(f"{name} {n}" for name, n in fields)
+        typer.echo(f"{slug}: {listing}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.add_typer(users_app, name="users")

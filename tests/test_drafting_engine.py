@@ -277,3 +277,32 @@ def test_jurisdictions_of_cited_provisions_are_flagged_when_the_model_flags_none
     got = [(f.jurisdiction, f.note) for f in out.analysis.jurisdiction_flags]
     assert got[0] == ("EU/EEA", "Check Article 28 terms.")  # the model's own flag first
     assert [j for j, _ in got] == ["EU/EEA", "California"]  # EU/EEA not repeated
+
+
+def test_playbook_points_the_model_picks_are_added_and_unknown_ones_dropped(
+    workspace: Path,
+) -> None:
+    from dataclasses import replace
+
+    ctx = replace(make_ctx(), category_hint=["enterprise-data-terms"])
+    llm = FakeLLM([answer(playbook_points=["ed-r1", "ed-a1", "zz-r9"])])
+    out = draft_analysis(ctx, llm)
+    assert out.analysis is not None
+    a = out.analysis
+    schema = llm.requests[0].json_schema["properties"]["playbook_points"]
+    assert "ed-r1" in schema["items"]["enum"] and "zz-r9" not in schema["items"]["enum"]
+    assert "PLAYBOOK" in llm.requests[0].messages[1]["content"]
+    assert "Key review areas: the data processing agreement" in a.contract_vendor_implications
+    assert any("Obtain and execute acme's DPA" in c for c in a.compliance_considerations)
+    assert a.provenance is not None
+    assert a.provenance.label_sources["playbook"] == "model:ed-r1,ed-a1"
+
+
+def test_without_picks_the_first_points_of_the_category_are_used(workspace: Path) -> None:
+    from dataclasses import replace
+
+    ctx = replace(make_ctx(), category_hint=["enterprise-data-terms"])
+    out = draft_analysis(ctx, FakeLLM([answer()]))
+    assert out.analysis is not None and out.analysis.provenance is not None
+    assert out.analysis.provenance.label_sources["playbook"] == "default:ed-r1,ed-a1"
+    assert out.analysis.categories == ["enterprise-data-terms"]  # the classifier's label stands

@@ -194,3 +194,17 @@ def test_rubrics_load_and_bad_ones_are_config_errors(tmp_path: Path) -> None:
                 "rules": [{"id": "r", "level": "High", "rationale": "r" * 6, "text": ["("]}],
             }
         )
+
+
+def test_playbooks_are_valid_and_rest_on_catalogue_provisions() -> None:
+    from prompts.rubrics import playbooks
+    from schemas.taxonomy import CATEGORIES
+
+    books = playbooks()
+    assert set(books.categories) == set(CATEGORIES)
+    catalogue = load_catalogue()
+    for slug, book in books.categories.items():
+        assert book.review and book.actions and book.caveats, slug
+        for point in [*book.review, *book.actions, *book.caveats]:
+            for pid in point.provisions:
+                assert pid in catalogue, (point.id, pid)

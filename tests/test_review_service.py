@@ -288,3 +288,25 @@ def test_approval_rechecks_grounding_after_edits(db_workspace: Path) -> None:
         pytest.raises(TransitionError, match="not among the retrieved candidates"),
     ):
         service.approve(db, c, "erin")
+
+
+def test_most_edited_fields_per_category(db_workspace: Path) -> None:
+    from review.insights import edited_fields_by_category
+
+    with session_scope() as db:
+        a = seed_draft(db)
+        b = seed_draft(db)
+    with session_scope() as db:
+        service.edit_draft(db, a, {"title": "A sharper title for editors"}, 1, "erin")
+        service.edit_draft(
+            db, a, {"key_point": "The real terms live in a contract that is not public."}, 2, "erin"
+        )
+        service.edit_draft(db, b, {"title": "Another better title here"}, 1, "erin")
+        service.edit_draft(db, b, {"categories": ["children"]}, 2, "erin")
+    with session_scope() as db:
+        data = edited_fields_by_category(db)
+    # both drafts were drafted with these two categories (b's category edit counts there)
+    for slug in ("enterprise-data-terms", "data-retention"):
+        assert data[slug][0] == ("title", 2)
+        assert dict(data[slug]) == {"title": 2, "key_point": 1, "categories": 1}
+    assert "children" not in data
