@@ -135,6 +135,25 @@ def test_analysis_smoke_with_scripted_llm(workspace: Path) -> None:
     assert m["attempts_per_case"] == 1.0 and m["cost_usd_per_case"] == 0.0
     assert m["jurisdiction_recall"] > 0
     assert report.cases[0].detail["got"]["categories"] == ["data-retention"]
+    # the model's own labels are scored apart from the labels code decided
+    said = report.cases[0].detail["got"]["model_labels"]
+    assert said["categories"] == ["data-retention"] and said["exposure"] == "Medium"
+    assert m["jurisdiction_f1_model_flags"] > 0  # the fake flags EU/EEA, which the case expects
+    assert {"model_category_f1", "model_regulation_f1", "jurisdiction_f1_derived_flags"} <= set(m)
+    assert report.meta["split"] == "dev"
+
+
+def test_labels_suite_scores_code_decided_labels(workspace: Path) -> None:
+    """No LLM: the classifier, the mapper and the rubrics on the gold; dev by default."""
+    report = run_suite("labels", RunOptions(limit=3))
+    assert report.meta["split"] == "dev" and report.meta["data"].endswith("analysis.dev.jsonl")
+    assert report.metrics["cases"] == 3
+    first = report.cases[0]
+    assert first.detail["got"]["exposure_rule"]
+    assert first.detail["shortlist"]
+    test = run_suite("labels", RunOptions(limit=1, split="test"))
+    assert test.meta["data"].endswith("analysis.test.jsonl")
+    assert test.cases[0].id != first.id
 
 
 def test_analysis_counts_reasks_and_flags(workspace: Path) -> None:

@@ -51,6 +51,11 @@ class _Totals:
         self.regulations = PRF()
         self.jurisdictions = PRF()
         self.hint = PRF()
+        # what the model answered itself, and the flags code derived, scored apart
+        self.model_categories = PRF()
+        self.model_regulations = PRF()
+        self.model_jurisdictions = PRF()
+        self.derived_jurisdictions = PRF()
 
 
 def _score_case(
@@ -65,6 +70,27 @@ def _score_case(
     )
     flags = [f.jurisdiction for f in analysis.jurisdiction_flags] if analysis else []
     juris = sorted(normalise_all(flags))
+    model_flags = sorted(
+        normalise_all(
+            [f.jurisdiction for f in analysis.jurisdiction_flags if f.source == "model"]
+            if analysis
+            else []
+        )
+    )
+    derived_flags = sorted(
+        normalise_all(
+            [f.jurisdiction for f in analysis.jurisdiction_flags if f.source == "derived"]
+            if analysis
+            else []
+        )
+    )
+    said = (analysis.provenance.model_labels if analysis and analysis.provenance else {}) or {}
+    model_cats = [str(c) for c in said.get("categories", [])]
+    model_regs = sorted({article_level(str(r)) for r in said.get("regulations", [])})
+    totals.model_categories.add(exp.categories, model_cats)
+    totals.model_regulations.add(exp.regulations, model_regs)
+    totals.model_jurisdictions.add(exp.jurisdictions, model_flags)
+    totals.derived_jurisdictions.add(exp.jurisdictions, derived_flags)
     exposure = analysis.exposure.level if analysis else None
     totals.categories.add(exp.categories, cats)
     totals.regulations.add(exp.regulations, regs)
@@ -81,6 +107,7 @@ def _score_case(
             if exp.jurisdictions or juris
             else 1.0,
             "exposure_correct": float(exposure == exp.exposure),
+            "model_exposure_correct": float(said.get("exposure", exposure) == exp.exposure),
             "candidate_recall": len(set(exp.regulations) & cand) / len(exp.regulations)
             if exp.regulations
             else 1.0,
@@ -93,6 +120,7 @@ def _score_case(
                 "exposure": exposure,
                 "jurisdictions": juris,
                 "jurisdiction_flags": flags,
+                "model_labels": said,
             },
             "classifier_hint": hint,
             "candidates": candidates,
@@ -136,6 +164,7 @@ class AnalysisSuite:
                 "drafted",
                 "grounded",
                 "exposure",
+                "model_exposure",
                 "tokens_in",
                 "tokens_out",
                 "latency_s",
@@ -163,7 +192,14 @@ class AnalysisSuite:
                     results.append(
                         CaseResult(id=case.id, ok=False, error=f"{type(exc).__name__}: {exc}")
                     )
-                    for key in ("schema_valid", "first_ok", "drafted", "grounded", "exposure"):
+                    for key in (
+                        "schema_valid",
+                        "first_ok",
+                        "drafted",
+                        "grounded",
+                        "exposure",
+                        "model_exposure",
+                    ):
                         per[key].append(0.0)
                     totals.categories.add(case.expected.categories, [])
                     totals.regulations.add(case.expected.regulations, [])
@@ -197,6 +233,7 @@ class AnalysisSuite:
                 per["drafted"].append(float(outcome.analysis is not None))
                 per["grounded"].append(float(analysis is not None and not grounding_errors))
                 per["exposure"].append(scored["metrics"]["exposure_correct"])
+                per["model_exposure"].append(scored["metrics"]["model_exposure_correct"])
                 per["tokens_in"].append(float(outcome.tokens_in))
                 per["tokens_out"].append(float(outcome.tokens_out))
                 per["latency_s"].append(wall)
@@ -248,6 +285,11 @@ class AnalysisSuite:
             "jurisdiction_recall": totals.jurisdictions.recall,
             "jurisdiction_f1": totals.jurisdictions.f1,
             "classifier_category_f1": totals.hint.f1,
+            "model_category_f1": totals.model_categories.f1,
+            "model_regulation_f1": totals.model_regulations.f1,
+            "model_exposure_accuracy": mean(per["model_exposure"]),
+            "jurisdiction_f1_model_flags": totals.model_jurisdictions.f1,
+            "jurisdiction_f1_derived_flags": totals.derived_jurisdictions.f1,
             "candidate_recall": mean(per["candidate_recall"]),
             "tokens_in_per_case": mean(per["tokens_in"]),
             "tokens_out_per_case": mean(per["tokens_out"]),
