@@ -182,3 +182,17 @@ def test_test_splits_are_frozen(name: str) -> None:
 def test_unknown_split_is_an_input_error() -> None:
     with pytest.raises(InputError, match="unknown split"):
         gold_file("analysis", "train")
+
+
+def test_no_classifier_example_is_quoted_in_the_gold() -> None:
+    """A classifier example sentence verbatim in a gold clause scores the classifier on its own
+    training data (an-55 quoted one)."""
+    from classifier.data import load_examples
+
+    clauses = [" ".join(c.clause.split()).lower() for c in _both("analysis", AnalysisCase)]
+    texts = load_examples().texts
+    assert len(texts) > 100
+    for text in texts:
+        sentence = " ".join(str(text).split()).lower()
+        if len(sentence.split()) >= 6:
+            assert not any(sentence in clause for clause in clauses), sentence
