@@ -129,7 +129,18 @@ def _complete(llm: LLM, request: LLMRequest) -> LLMResponse:
 
 def draft_analysis(ctx: DraftContext, llm: LLM, *, max_reasks: int | None = None) -> DraftOutcome:
     """Draft one analysis. Never raises on bad model output (the outcome is flagged);
-    transport failures (``TransientError``) propagate so the caller can retry later."""
+    transport failures (``TransientError``) propagate so the caller can retry later.
+
+    All the draft's LLM calls (re-asks included) share one deadline,
+    ``CLAUSEWATCH_LLM_DRAFT_BUDGET_S`` (or a caller's tighter ``llm.progress.draft_budget``);
+    a call still running at the deadline stops with ``BudgetExceeded`` (not re-sent)."""
+    from llm.progress import draft_budget
+
+    with draft_budget(get_settings().llm_draft_budget_s):
+        return _draft_analysis(ctx, llm, max_reasks=max_reasks)
+
+
+def _draft_analysis(ctx: DraftContext, llm: LLM, *, max_reasks: int | None) -> DraftOutcome:
     settings = get_settings()
     reasks = settings.llm_max_reasks if max_reasks is None else max_reasks
     template = load_prompt(PROMPT_ID)

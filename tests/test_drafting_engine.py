@@ -306,3 +306,27 @@ def test_without_picks_the_first_points_of_the_category_are_used(workspace: Path
     assert out.analysis is not None and out.analysis.provenance is not None
     assert out.analysis.provenance.label_sources["playbook"] == "default:ed-r1,ed-a1"
     assert out.analysis.categories == ["enterprise-data-terms"]  # the classifier's label stands
+
+
+def test_one_budget_for_all_the_calls_of_a_draft(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llm.base import LLMRequest, LLMResponse
+    from llm.progress import remaining_budget
+
+    left: list[float | None] = []
+
+    class Timed(FakeLLM):
+        def complete(self, request: LLMRequest) -> LLMResponse:
+            left.append(remaining_budget())
+            return super().complete(request)
+
+    monkeypatch.setenv("CLAUSEWATCH_LLM_DRAFT_BUDGET_S", "300")
+    reset_settings()
+    llm = Timed(['{"title": "unfinished', answer()])
+    out = draft_analysis(make_ctx(), llm)
+    assert out.ok and out.reasks == 1
+    first, second = left
+    assert first is not None and second is not None
+    assert 290 < second <= first <= 300  # the re-ask got what was left, not a new budget
+    assert remaining_budget() is None  # only inside the draft
