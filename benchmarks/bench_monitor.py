@@ -58,7 +58,7 @@ def corpus_rerun() -> None:
     from sqlalchemy import func, select
 
     from archive.importer import import_tree
-    from flows.monitor import monitor_flow
+    from flows.monitor import run_monitor
     from llm import fake
     from storage.db import session_scope
     from storage.models import Draft
@@ -84,7 +84,7 @@ def corpus_rerun() -> None:
 
     fake.install(responder=responder)
     t = time.monotonic()
-    first = monitor_flow(sources_file=str(sources))
+    first = run_monitor(sources_file=str(sources))
     with session_scope() as session:
         drafts = session.scalar(select(func.count(Draft.id)))
     print(
@@ -92,7 +92,7 @@ def corpus_rerun() -> None:
         f"{first.embedded} clauses embedded, {drafts} drafts (fake model), status {first.status}"
     )
     t = time.monotonic()
-    again = monitor_flow(sources_file=str(sources))
+    again = run_monitor(sources_file=str(sources))
     wall = time.monotonic() - t
     print(
         f"unchanged rerun: {wall:.2f} s wall, pipeline's own work {again.seconds:.2f} s "
@@ -104,7 +104,7 @@ def corpus_rerun() -> None:
 def sample_full_run(backend: str | None) -> None:
     from sqlalchemy import func, select
 
-    from flows.monitor import monitor_flow
+    from flows.monitor import run_monitor
     from storage.db import session_scope
     from storage.models import LLMCall
 
@@ -114,7 +114,7 @@ def sample_full_run(backend: str | None) -> None:
 
     reset_settings()
     t = time.monotonic()
-    summary = monitor_flow(backend=backend)
+    summary = run_monitor(backend=backend)
     wall = time.monotonic() - t
     with session_scope() as session:
         llm_ms, calls = session.execute(

@@ -18,16 +18,19 @@ from storage.models import Change, Document, Draft, LLMCall, Run, Version
 MATERIAL = ("added", "removed", "modified")
 
 
-def _llm_usage(session: Session, since: datetime | None) -> dict[str, int]:
+def _llm_usage(session: Session, since: datetime | None) -> dict[str, Any]:
+    """Real calls (cache hits excluded), tokens, and the failures: count and last error."""
+    from llm.calls import CACHED, failure_summary
+
     query = select(
-        func.count(LLMCall.id),
         func.coalesce(func.sum(LLMCall.tokens_in), 0),
         func.coalesce(func.sum(LLMCall.tokens_out), 0),
-    )
+    ).where(LLMCall.outcome != CACHED)
     if since is not None:
         query = query.where(LLMCall.at >= since)
-    calls, tokens_in, tokens_out = session.execute(query).one()
-    return {"calls": int(calls), "tokens_in": int(tokens_in), "tokens_out": int(tokens_out)}
+    tokens_in, tokens_out = session.execute(query).one()
+    failures = failure_summary(session, since)
+    return {**failures, "tokens_in": int(tokens_in), "tokens_out": int(tokens_out)}
 
 
 def collect(session: Session) -> dict[str, Any]:
@@ -113,8 +116,10 @@ def status(
     table.add_row("drafts", drafts)
     for span in ("today", "total"):
         u = data["llm"][span]
+        failed = f" ({u['failed']} failed, {u['invalid']} invalid)" if u["calls"] else ""
         table.add_row(
-            f"LLM calls {span}", f"{u['calls']} calls, {u['tokens_in']} in / {u['tokens_out']} out"
+            f"LLM calls {span}",
+            f"{u['calls']} calls{failed}, {u['tokens_in']} in / {u['tokens_out']} out",
         )
     run = data["last_run"]
     last = "none"
@@ -127,6 +132,14 @@ def status(
         "subscribers", ", ".join(f"{k}: {v}" for k, v in deliveries["subscribers"].items())
     )
     console.print(table)
+    total = data["llm"]["total"]
+    if total["failed"]:
+        console.print(
+            f"[red]LLM failures[/red]: {total['failed']} of {total['calls']} calls failed "
+            f"(today: {data['llm']['today']['failed']}); last at {total['last_error_at']}: "
+            f"{total['last_error']}",
+            highlight=False,
+        )
     for sub in deliveries.get("failing_subscribers", []):
         console.print(
             f"[red]failing delivery[/red] subscriber {sub['subscriber_id']} "

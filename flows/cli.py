@@ -15,6 +15,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from flows.progress import Display
+    from schemas.runs import RunSummary
 
 console = Console()  # results: summaries and JSON (stdout)
 progress_console = Console(stderr=True)  # progress and start-up lines: stdout stays parseable
@@ -30,16 +31,6 @@ def _quiet_prefect(verbose: bool) -> None:
     settings.ensure_home()
     # results (task cache) live in the workspace, so a new workspace never sees stale results
     os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(settings.home / "prefect"))
-
-
-def prefect_startup_line() -> str:
-    """Where the flow run goes: the configured Prefect server, or a temporary one."""
-    from prefect.settings import PREFECT_API_URL
-
-    api_url = PREFECT_API_URL.value()
-    if api_url:
-        return f"Prefect server {api_url} (PREFECT_API_URL)"
-    return "starting Prefect (without PREFECT_API_URL: a temporary server, about 10-25 s)"
 
 
 def _line(text: str) -> None:
@@ -99,31 +90,43 @@ def run(
     130 interrupted (SIGINT), 143 stopped (SIGTERM).
     """
     _quiet_prefect(verbose)
+    from clausewatch.settings import get_settings
+    from flows import interrupts
     from storage.runlock import run_lock
 
-    # before starting Prefect: a second run says so at once, not after 20 s of server start
-    with run_lock(wait_s=wait, command="clausewatch run"):
-        _run_locked(sources, history, backend, max_drafts, as_json)
+    try:
+        # the lock before Prefect: a second run says so at once, not after the server start
+        with interrupts.stop_on_signals(), run_lock(wait_s=wait, command="clausewatch run"):
+            summary = _run_flow(sources, history, backend, max_drafts, get_settings().home)
+    except interrupts.RunInterrupted as exc:
+        _line(f"clausewatch: {exc}; the run is recorded as interrupted")
+        interrupts.hard_exit(exc.exit_code)  # do not wait for a model call still running
+        raise  # not reached
+    _report(summary, as_json)
 
 
-def _run_locked(
+def _run_flow(
     sources: list[str] | None,
     history: Path | None,
     backend: str | None,
     max_drafts: int | None,
-    as_json: bool,
-) -> None:
-    from clausewatch import exitcodes
-    from flows.monitor import monitor_flow
+    home: Path,
+) -> RunSummary:
+    from flows.monitor import run_monitor
+    from flows.prefect_server import prefect_api
 
-    with _display() as display:
-        display.message(prefect_startup_line())
-        summary = monitor_flow(
+    with _display() as display, prefect_api(display.message, home / "prefect" / "server.log"):
+        return run_monitor(
             sources=list(sources) if sources else None,
             history_dir=str(history) if history else None,
             backend=backend,
             max_drafts=max_drafts,
         )
+
+
+def _report(summary: RunSummary, as_json: bool) -> None:
+    from clausewatch import exitcodes
+
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))
     else:
@@ -154,9 +157,19 @@ def _print_summary(s: dict[str, Any]) -> None:
         if key == "seconds":
             value = f"{s['seconds']:.1f} ({s['llm_seconds']:.1f})"
         table.add_row(label, str(value))
+    llm = s["llm"]
+    table.add_row(
+        "LLM calls (failed, invalid)", f"{llm['calls']} ({llm['failed']}, {llm['invalid']})"
+    )
     console.print(table)
     if s.get("deferred_reason"):
         console.print(f"[yellow]{s['deferred_reason']}[/yellow]")
+    if llm["last_error"]:
+        console.print(
+            f"[red]LLM errors[/red]: {llm['failed']} of {llm['calls']} calls failed; "
+            f"last ({llm['last_error_at']}): {llm['last_error']}",
+            highlight=False,
+        )
     for f in s["failures"]:
         console.print(f"[red]failed[/red] {f['stage']} {f['item']}: {f['reason']}")
     home = get_settings().home
@@ -179,17 +192,24 @@ def schedule(
     """Serve the monitoring flow on a schedule (needs `prefect server start` + PREFECT_API_URL)."""
     from clausewatch.errors import ConfigError
 
-    if not os.environ.get("PREFECT_API_URL"):
+    _quiet_prefect(True)
+    from flows.prefect_server import configured_api_url
+
+    if not configured_api_url():
         raise ConfigError(
             "scheduling needs a Prefect server: run `prefect server start` and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
-    _quiet_prefect(True)
-    from flows.monitor import monitor_flow
+    from prefect import serve
+
+    from flows.monitor import monitor_deployment
 
     params: dict[str, Any] = {"sources": list(sources) if sources else None, "backend": backend}
-    console.print(f"serving [bold]{name}[/bold] on cron {cron!r}; Ctrl-C to stop")
-    monitor_flow.serve(name=name, cron=cron, parameters=params)
+    deployment = monitor_deployment(name=name, cron=cron, parameters=params)
+    progress_console.print(
+        f"serving [bold]{name}[/bold] on cron {cron!r} (one run at a time); Ctrl-C to stop"
+    )
+    serve(deployment, print_starting_message=False)
 
 
 @flows_app.command("publish")

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from typing import Any
 
-from prefect import flow
+from prefect import State, flow
+from prefect.deployments.runner import RunnerDeployment
 from prefect.futures import PrefectFuture, as_completed, wait
+from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy import select
 
 from archive.selection import configured_refs, is_sample
 from clausewatch.settings import SAMPLE_SOURCES, get_settings
-from flows import progress, tasks
+from flows import interrupts, progress, tasks
 from flows.budget import DraftBudget, deferral_line, estimate_from_speed, minutes
 from flows.live import RunProgress
-from flows.runs import ProgressWriter, finish_run, save_progress, start_run
+from flows.runs import ProgressWriter, finish_run, llm_usage_since, save_progress, start_run
 from schemas.runs import DraftResult, Failure, RunSummary, TrackResult
 from storage.db import session_scope
 from storage.models import Draft
-from storage.runlock import run_lock
+from storage.models.base import utcnow
+from storage.runlock import RunBusyError, run_lock
+
+log = logging.getLogger("clausewatch.flows")
 
 SAMPLE_HISTORY = SAMPLE_SOURCES.parent / "history"
 
@@ -36,6 +43,24 @@ def _failure(stage: str, item: str, exc: BaseException) -> Failure:
 RUNNER: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=4)
 
 
+class RunIncomplete(Exception):
+    """A monitoring run that ended partial or failed; carries its summary.
+
+    It is the data of the run's FAILED Prefect state (named "Partial" or "Failed"), so
+    calling ``monitor_flow()`` raises it; ``run_monitor()`` returns the summary instead.
+    """
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__(summary)
+        self.summary = summary
+
+    def __str__(self) -> str:
+        s = self.summary
+        reasons = "; ".join(f"{f.stage} {f.item}: {f.reason}" for f in s.failures[:3])
+        more = f" (+{len(s.failures) - 3} more)" if len(s.failures) > 3 else ""
+        return f"monitoring run {s.run_id} {s.status}: {reasons}{more}"
+
+
 @flow(name="monitor", task_runner=RUNNER, log_prints=False)  # type: ignore[arg-type]
 def monitor_flow(
     sources_file: str | None = None,
@@ -43,7 +68,7 @@ def monitor_flow(
     backend: str | None = None,
     max_drafts: int | None = None,
     sources: list[str] | None = None,
-) -> RunSummary:
+) -> RunSummary | State[Any]:
     """One pass of the whole pipeline over the declared sources.
 
     ``sources``: bundled list names and declaration files (see archive.selection); else
@@ -51,11 +76,48 @@ def monitor_flow(
 
     Per-document and per-change failures are recorded and never stop the others. One run at
     a time per database: the run lock (storage.runlock) is held for the whole pass; a run
-    that cannot get it within CLAUSEWATCH_RUN_LOCK_WAIT_S fails with RunBusyError.
+    that cannot get it within CLAUSEWATCH_RUN_LOCK_WAIT_S ends FAILED, named "Busy".
+    A partial or failed run ends in a FAILED state named "Partial" or "Failed" whose data
+    is ``RunIncomplete(summary)``; an ok run is COMPLETED with the summary.
     """
-    with run_lock(command="clausewatch monitor flow"):
-        refs = list(sources) if sources else [sources_file] if sources_file else None
-        return _monitor(refs or configured_refs(), history_dir, backend, max_drafts)
+    try:
+        with run_lock(command="clausewatch monitor flow"), interrupts.reinstall():
+            refs = list(sources) if sources else [sources_file] if sources_file else None
+            summary = _monitor(refs or configured_refs(), history_dir, backend, max_drafts)
+    except RunBusyError as exc:
+        return Failed(name="Busy", message=str(exc), data=exc)
+    if summary.status == "ok":
+        return summary
+    incomplete = RunIncomplete(summary)
+    return Failed(name=summary.status.capitalize(), message=str(incomplete), data=incomplete)
+
+
+def monitor_deployment(
+    name: str, cron: str | None = None, parameters: dict[str, Any] | None = None
+) -> RunnerDeployment:
+    """A deployment of ``monitor_flow`` that never runs twice at once (concurrency limit 1;
+    a run due while another is running waits in Prefect's queue)."""
+    deployment = monitor_flow.to_deployment(
+        name=name, cron=cron, parameters=parameters or {}, concurrency_limit=1
+    )
+    assert isinstance(deployment, RunnerDeployment)  # sync context: not a coroutine
+    return deployment
+
+
+def run_monitor(**parameters: Any) -> RunSummary:
+    """Run ``monitor_flow`` and return its summary whatever its status.
+
+    Raises RunBusyError when another run holds the lock, and interruptions as they come.
+    """
+    state = monitor_flow(**parameters, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, RunIncomplete):
+        return result.summary
+    if isinstance(result, RunSummary):
+        return result
+    if isinstance(result, BaseException):
+        raise result
+    raise TypeError(f"unexpected result of the monitor flow: {result!r:.200}")
 
 
 def _monitor(
@@ -66,6 +128,7 @@ def _monitor(
 ) -> RunSummary:
     settings = get_settings()
     started = time.monotonic()
+    run_started_at = utcnow()
     summary = RunSummary(run_id=start_run("monitor"))
     if history_dir is None and is_sample(refs):
         history_dir = str(SAMPLE_HISTORY)  # the shipped demo brings its earlier versions
@@ -109,15 +172,21 @@ def _monitor(
         plan = tasks.plan_drafts_task(max_drafts)
         summary.changes_pending = len(plan)
         _draft_all(summary, plan, backend, settings.db_url)
-    except BaseException as exc:  # errors, and interruptions (Ctrl-C, SIGTERM)
+    except Exception as exc:  # recorded; the run ends FAILED (see monitor_flow)
+        log.exception("monitoring run %s failed", summary.run_id)
         summary.failures.append(_failure("run", "monitor", exc))
-        summary.status = "failed" if isinstance(exc, Exception) else "interrupted"
+        summary.status = "failed"
+    except BaseException as exc:  # interruptions (Ctrl-C, SIGTERM): recorded, then re-raised
+        summary.failures.append(_failure("run", "monitor", exc))
+        summary.status = "interrupted"
         raise
     finally:
         if summary.status not in ("failed", "interrupted"):
             summary.status = "partial" if summary.failures else "ok"
         summary.seconds = round(time.monotonic() - started, 3)
         summary.llm_seconds = round(summary.llm_seconds, 3)
+        with contextlib.suppress(Exception):  # the summary must be written even so
+            summary.llm = llm_usage_since(run_started_at)
         finish_run(summary.run_id, summary.status, summary.model_dump(mode="json"))
     return summary
 

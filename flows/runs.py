@@ -11,16 +11,23 @@ import os
 import socket
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from flows.live import DraftState, RunProgress
+from schemas.runs import LLMUsage
 from storage.db import session_scope
 from storage.models import Run
 from storage.models.base import utcnow
 
 log = logging.getLogger(__name__)
+
+
+# runs this process started and has not finished (a hard exit on a signal marks them)
+_unfinished: set[int] = set()
+_unfinished_lock = threading.Lock()
 
 
 def _alive(pid: int) -> bool:
@@ -44,10 +51,14 @@ def start_run(flow: str) -> int:
         run = Run(flow=flow, status="running", summary={"host": host, "pid": pid})
         session.add(run)
         session.flush()
+        with _unfinished_lock:
+            _unfinished.add(run.id)
         return run.id
 
 
 def finish_run(run_id: int, status: str, summary: dict[str, Any]) -> None:
+    with _unfinished_lock:
+        _unfinished.discard(run_id)
     with session_scope() as session:
         run = session.get(Run, run_id)
         if run is None:
@@ -86,3 +97,20 @@ class ProgressWriter:
             save_progress(run.run_id, run.snapshot())
         except Exception as exc:  # progress is for people; never fail a draft over it
             log.warning("could not save run progress: %s", exc)
+
+
+def interrupt_unfinished(reason: str) -> None:
+    """Mark this process's unfinished runs "interrupted" (before a hard exit)."""
+    with _unfinished_lock:
+        ids = sorted(_unfinished)
+    for run_id in ids:
+        failure = {"stage": "run", "item": "monitor", "reason": reason, "retryable": False}
+        finish_run(run_id, "interrupted", {"status": "interrupted", "failures": [failure]})
+
+
+def llm_usage_since(since: datetime) -> LLMUsage:
+    """The LLM calls made since ``since`` (naive UTC) and their failures, for a run summary."""
+    from llm.calls import failure_summary
+
+    with session_scope() as session:
+        return LLMUsage.model_validate(failure_summary(session, since))

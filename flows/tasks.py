@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausewatch.settings import get_settings
+from flows.interrupts import using_llm
 from flows.live import RunProgress
 from flows.progress import current_run, report
 from flows.retry import only_transient
@@ -207,7 +208,7 @@ def draft(change_id: int, content_key: str, backend: str | None, database: str) 
     llm = get_llm(backend)  # the local server is shared by the process and outlives close()
     run = current_run()
     try:
-        with llm_slots(), session_scope() as session, _reporting_to(run, change_id):
+        with llm_slots(), using_llm(llm), session_scope() as session, _reporting_to(run, change_id):
             started = time.monotonic()  # after the wait for a slot: time spent drafting
             if run is not None:
                 run.started(change_id)
@@ -264,7 +265,7 @@ def redrafts(backend: str | None) -> int:
 
     llm = get_llm(backend)
     try:
-        with llm_slots(), session_scope() as session:
+        with llm_slots(), using_llm(llm), session_scope() as session:
             done = process_redrafts(session, llm=llm)
     finally:
         llm.close()

@@ -240,3 +240,34 @@ def usage_summary(session: Session, since: datetime | None = None) -> dict[str, 
         entry["tokens_in"] += t_in
         entry["tokens_out"] += t_out
     return summary
+
+
+def failure_summary(session: Session, since: datetime | None = None) -> dict[str, Any]:
+    """Real calls (not cache hits) and how many failed (since a time, naive UTC).
+
+    ``failed``: no answer (``error``: unreachable, timed out, refused); ``invalid``: an answer
+    that did not fit the schema; ``last_error``: the newest failed call's error and time.
+    """
+    from storage.models.drafts import LLMCall
+
+    window = [LLMCall.at >= since] if since is not None else []
+    counts = dict(
+        session.execute(
+            select(LLMCall.outcome, func.count(LLMCall.id))
+            .where(*window, LLMCall.outcome != CACHED)
+            .group_by(LLMCall.outcome)
+        ).all()
+    )
+    last = session.execute(
+        select(LLMCall.at, LLMCall.error)
+        .where(*window, LLMCall.outcome == ERROR)
+        .order_by(LLMCall.id.desc())
+        .limit(1)
+    ).first()
+    return {
+        "calls": int(sum(counts.values())),
+        "failed": int(counts.get(ERROR, 0)),
+        "invalid": int(counts.get(INVALID, 0)),
+        "last_error": str(last[1] or "")[:500] if last is not None else None,
+        "last_error_at": last[0].isoformat(timespec="seconds") if last is not None else None,
+    }

@@ -30,10 +30,20 @@ class DraftResult(BaseModel):
     seconds: float = 0.0
 
 
+class LLMUsage(BaseModel):
+    """LLM calls during a run (cache hits excluded) and how many failed."""
+
+    calls: int = 0
+    failed: int = 0  # no answer: unreachable, timed out, refused
+    invalid: int = 0  # an answer that did not fit the schema
+    last_error: str | None = None
+    last_error_at: str | None = None
+
+
 class RunSummary(BaseModel):
     run_id: int
     flow: str = "monitor"
-    status: str = "ok"  # ok | partial | failed
+    status: str = "ok"  # ok | partial | failed | interrupted
     imported_versions: int = 0
     new_versions: int = 0
     unchanged: int = 0
@@ -47,6 +57,7 @@ class RunSummary(BaseModel):
     drafts_deferred: int = 0  # left pending for the next run by the drafting budget
     deferred_reason: str | None = None
     llm_seconds: float = 0.0
+    llm: LLMUsage = Field(default_factory=LLMUsage)
     seconds: float = 0.0
     failures: list[Failure] = Field(default_factory=list)
     tracked: list[TrackResult] = Field(default_factory=list)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 import archive.track
-from flows.monitor import SAMPLE_HISTORY, monitor_flow
+from flows.monitor import SAMPLE_HISTORY, RunIncomplete, monitor_flow, run_monitor
 from llm import fake
 from storage.db import session_scope
 from storage.models import Change, Clause, Draft, LLMCall, Run, Version
@@ -106,7 +106,7 @@ def test_failed_source_is_recorded_and_others_go_on(workspace: Path, tmp_path: P
         f"    url: {(tmp_path / 'stub.md').as_uri()}\n"
     )
     with fake.scripted(responder=responder):
-        summary = monitor_flow(sources_file=str(sources), history_dir=str(SAMPLE_HISTORY))
+        summary = run_monitor(sources_file=str(sources), history_dir=str(SAMPLE_HISTORY))
     assert summary.status == "partial"
     assert [f.item for f in summary.failures] == [
         "gone-ai/privacy_policy",
@@ -131,13 +131,23 @@ def test_llm_failure_on_one_change_does_not_stop_the_others(workspace: Path) -> 
         return responder(request)
 
     with fake.scripted(responder=flaky):
-        summary = monitor_flow()
+        state = monitor_flow(return_state=True)
+    # a partial run is not COMPLETED in Prefect: FAILED, named so, the summary inside
+    assert state.is_failed() and state.name == "Partial"
+    incomplete = state.result(raise_on_failure=False)
+    assert isinstance(incomplete, RunIncomplete)
+    summary = incomplete.summary
     assert summary.status == "partial"
     assert len(summary.failures) == 1 and summary.failures[0].stage == "draft"
+    # the summary says how many LLM calls failed and why
+    assert summary.llm.failed == 1 and summary.llm.calls >= _material_changes()
+    assert summary.llm.last_error is not None and "refused this clause" in summary.llm.last_error
     assert _count(Draft) == _material_changes() - 1
     with fake.scripted(responder=responder):
-        again = monitor_flow()  # the next run completes what failed
-    assert again.status == "ok"
+        ok_state = monitor_flow(return_state=True)  # the next run completes what failed
+    assert ok_state.is_completed()
+    again = ok_state.result()
+    assert again.status == "ok" and again.llm.failed == 0
     assert again.drafts_created == 1
     assert _count(Draft) == _material_changes()
     assert _count(LLMCall, LLMCall.outcome == "ok") >= _material_changes()
