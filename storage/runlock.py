@@ -62,6 +62,10 @@ class RunBusyError(ClausewatchError):
             "wait for it with --wait SECONDS or CLAUSEWATCH_RUN_LOCK_WAIT_S"
         )
 
+    def __reduce__(self) -> tuple[type[RunBusyError], tuple[Holder | None, float]]:
+        # Prefect may persist a flow's result (this error is the data of a "Busy" state)
+        return (RunBusyError, (self.holder, self.waited_s))
+
 
 class _Lock(Protocol):
     def try_acquire(self) -> bool: ...

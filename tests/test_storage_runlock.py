@@ -91,3 +91,22 @@ def test_the_lock_is_reentrant_in_one_process(db_workspace: Path) -> None:
         row = holder()
         assert row is not None and row.command == "outer"
     assert holder() is None
+
+
+def test_the_errors_in_prefect_states_survive_pickling() -> None:
+    """They are the data of FAILED states ("Busy", "Partial"), which Prefect may persist."""
+    import pickle
+    from datetime import datetime
+
+    from flows.monitor import RunIncomplete
+    from schemas.runs import Failure, RunSummary
+    from storage.runlock import Holder
+
+    busy = RunBusyError(Holder(pid=7, host="h", since=datetime(2026, 12, 2, 6, 0)), 2.0)
+    again = pickle.loads(pickle.dumps(busy))
+    assert str(again) == str(busy) and again.holder == busy.holder
+    summary = RunSummary(
+        run_id=3, status="partial", failures=[Failure(stage="draft", item="change 1", reason="x")]
+    )
+    incomplete = pickle.loads(pickle.dumps(RunIncomplete(summary)))
+    assert incomplete.summary == summary and "partial" in str(incomplete)
