@@ -110,3 +110,19 @@ def test_the_errors_in_prefect_states_survive_pickling() -> None:
     )
     incomplete = pickle.loads(pickle.dumps(RunIncomplete(summary)))
     assert incomplete.summary == summary and "partial" in str(incomplete)
+
+
+def test_track_and_import_wait_for_a_run_in_progress(workspace: Path, tmp_path: Path) -> None:
+    """Everything that records versions takes the lock, not only ``run``."""
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    history = tmp_path / "history" / "acme" / "privacy_policy"
+    history.mkdir(parents=True)
+    (history / "2026-01-01.md").write_text("# Privacy\n\nWe keep nothing.\n")
+    with _holder_process(60):
+        for args in (["track"], ["import", str(tmp_path / "history")]):
+            result = CliRunner().invoke(app, args)
+            assert isinstance(result.exception, RunBusyError), (args, result.output)
+    assert CliRunner().invoke(app, ["import", str(tmp_path / "history")]).exit_code == 0
