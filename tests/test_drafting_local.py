@@ -27,7 +27,15 @@ def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def local_workspace(workspace: Path, shared_models: Path) -> Iterator[Path]:
+def local_workspace(
+    workspace: Path, shared_models: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    from clausewatch.settings import reset_settings
+
+    # this checks what the model writes, not how fast: a busy CI machine may need more than
+    # the default per-draft budget
+    monkeypatch.setenv("CLAUSEWATCH_LLM_DRAFT_BUDGET_S", "3600")
+    reset_settings()
     workspace.mkdir(parents=True, exist_ok=True)
     (workspace / "models").symlink_to(shared_models, target_is_directory=True)
     yield workspace
