@@ -90,14 +90,13 @@ def run(
     130 interrupted (SIGINT), 143 stopped (SIGTERM).
     """
     _quiet_prefect(verbose)
-    from clausewatch.settings import get_settings
     from flows import interrupts
     from storage.runlock import run_lock
 
     try:
         # the lock before Prefect: a second run says so at once, not after the server start
         with interrupts.stop_on_signals(), run_lock(wait_s=wait, command="clausewatch run"):
-            summary = _run_flow(sources, history, backend, max_drafts, get_settings().home)
+            summary = _run_flow(sources, history, backend, max_drafts)
     except interrupts.RunInterrupted as exc:
         _line(f"clausewatch: {exc}; the run is recorded as interrupted")
         interrupts.hard_exit(exc.exit_code)  # do not wait for a model call still running
@@ -105,17 +104,26 @@ def run(
     _report(summary, as_json)
 
 
+@contextmanager
+def _prefect(display: Display) -> Iterator[str]:
+    """PREFECT_API_URL, or a temporary Prefect server that ends with this process."""
+    from clausewatch.settings import get_settings
+    from flows.prefect_server import prefect_api
+
+    log_path = get_settings().home / "prefect" / "server.log"
+    with prefect_api(display.message, log_path) as url:
+        yield url
+
+
 def _run_flow(
     sources: list[str] | None,
     history: Path | None,
     backend: str | None,
     max_drafts: int | None,
-    home: Path,
 ) -> RunSummary:
     from flows.monitor import run_monitor
-    from flows.prefect_server import prefect_api
 
-    with _display() as display, prefect_api(display.message, home / "prefect" / "server.log"):
+    with _display() as display, _prefect(display):
         return run_monitor(
             sources=list(sources) if sources else None,
             history_dir=str(history) if history else None,
@@ -221,7 +229,7 @@ def publish(
     _quiet_prefect(False)
     from flows.publish import publish_flow
 
-    with _display():
+    with _display() as display, _prefect(display):
         summary = publish_flow(out_dir=str(out) if out else None, alerts=alerts)
     console.print_json(data=summary)
 
@@ -232,7 +240,7 @@ def digest() -> None:
     _quiet_prefect(False)
     from flows.publish import digest_flow
 
-    with _display():
+    with _display() as display, _prefect(display):
         summary = digest_flow()
     console.print_json(data=summary)
 

@@ -244,3 +244,18 @@ def test_kill_9_of_a_run_takes_its_temporary_prefect_server_along(
         if server_pid and not _gone(server_pid):
             os.kill(server_pid, signal.SIGKILL)
     assert "starting a temporary Prefect server (PREFECT_API_URL is not set" in child.stderr
+
+
+@pytest.mark.slow
+def test_the_digest_flow_uses_the_same_temporary_server(workspace: Path) -> None:
+    """``flows publish`` and ``flows digest`` start our server too, not Prefect's own (which
+    outlives a killed parent)."""
+    child = Child(["flows", "digest"], _env(None))
+    try:
+        assert child.wait(600) == 0, child.stderr[-3000:]
+    finally:
+        child.kill()
+    found = re.search(r"temporary Prefect server at \S+ \(pid (\d+)\)", child.stderr)
+    assert found, child.stderr[-3000:]
+    assert _gone(int(found.group(1)))  # stopped with the command
+    json.loads(child.stdout)  # stdout: the digest summary alone
