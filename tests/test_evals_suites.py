@@ -207,3 +207,22 @@ def test_cli_run_json_out_and_check(workspace: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "all 1 thresholds met" in result.output
+
+
+@pytest.mark.slow
+def test_labels_gate_holds_on_dev(workspace: Path) -> None:
+    """The release gate on the labels that matter (category, regulation, jurisdiction F1,
+    exposure accuracy), on the whole dev part: a regression in the classifier, the mapper,
+    the catalogue's engaged_by data or a rubric fails here."""
+    from evals.thresholds import THRESHOLDS_FILE, check, load_thresholds
+
+    gates = load_thresholds(THRESHOLDS_FILE)
+    assert {g.metric for g in gates["labels"]} >= {
+        "category_f1",
+        "regulation_f1",
+        "jurisdiction_f1",
+        "exposure_accuracy",
+    }
+    report = run_suite("labels", RunOptions())
+    assert report.metrics["cases"] == 32
+    assert check(report, gates) == []
