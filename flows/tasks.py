@@ -99,7 +99,7 @@ class PendingDraft(BaseModel):
     score: float
 
 
-def _clause_categories(session: Session, clauses: list[Clause | None]) -> list[list[str]]:
+def clause_categories(clauses: list[Clause | None]) -> list[list[str]]:
     """Stored categories, else the classifier's (empty when no classifier is available)."""
     out = [list(c.categories or []) if c is not None else [] for c in clauses]
     missing = [i for i, c in enumerate(clauses) if c is not None and not out[i]]
@@ -151,7 +151,7 @@ def plan_drafts(limit: int | None = None) -> list[PendingDraft]:
             else None
             for change, *_ in rows
         ]
-        categories = _clause_categories(session, clauses)
+        categories = clause_categories(clauses)
         by_id: dict[int, PendingDraft] = {}
         candidates = []
         for (change, when, platform, doc_type), cats in zip(rows, categories, strict=True):

@@ -19,7 +19,7 @@ from clausewatch.settings import reset_settings
 from clausewatch.status import collect
 from drafting.priority import load_rule
 from flows.monitor import monitor_flow
-from flows.tasks import _clause_categories, plan_drafts
+from flows.tasks import clause_categories, plan_drafts
 from llm import fake
 from llm.base import LLMRequest
 from llm.progress import CallProgress, report
@@ -35,7 +35,7 @@ def _score(change_id: int) -> float:
         change = session.get(Change, change_id)
         assert change is not None
         clause = session.get(Clause, change.new_clause_id or change.old_clause_id)
-        [categories] = _clause_categories(session, [clause])
+        [categories] = clause_categories([clause])
         return load_rule().score(categories, change.kind)
 
 
