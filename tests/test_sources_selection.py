@@ -133,7 +133,7 @@ def test_run_and_schedule_pass_the_selection(
         seen.update(kwargs)
         return RunSummary(run_id=1, status="ok")
 
-    monkeypatch.setattr(flows.monitor, "monitor_flow", fake_flow)
+    monkeypatch.setattr(flows.monitor, "run_monitor", fake_flow)  # what `run` calls
     result = CliRunner().invoke(app, ["run", "--sources", AI, "--sources", str(mine), "--json"])
     assert result.exit_code == 0, result.output
     assert seen["sources"] == [AI, str(mine)]
