@@ -30,9 +30,9 @@ def main() -> None:
             os.environ["CLAUSEWATCH_DATABASE_URL"] = args.database_url
         from sqlalchemy import func, select
 
-        from archive.importer import import_tree
-        from storage.db import get_engine, session_scope
-        from storage.models.archive import Change, Clause, Version
+        from clausewatch.archive.importer import import_tree
+        from clausewatch.storage.db import get_engine, session_scope
+        from clausewatch.storage.models.archive import Change, Clause, Version
 
         get_engine()  # migrations are not part of the timing
         started = time.perf_counter()

@@ -70,7 +70,7 @@ class Result:
 
 
 def prepare_model(cache: Path) -> Path:
-    from llm import model_files
+    from clausewatch.llm import model_files
 
     started = time.monotonic()
     path = model_files.ensure_model_file(cache)
@@ -79,7 +79,7 @@ def prepare_model(cache: Path) -> Path:
 
 
 def link_model(cache: Path, models_dir: Path) -> None:
-    from llm import model_files
+    from clausewatch.llm import model_files
 
     models_dir.mkdir(parents=True, exist_ok=True)
     source = model_files.model_path(cache)
@@ -184,8 +184,8 @@ def env_for(home: Path, runtime: Path, marker: str, args: argparse.Namespace) ->
 
 def second_clause() -> str:
     """A clause of a sample page that no change of the sample touches."""
-    from archive.loader import load_markdown
-    from clauses.segment import segment
+    from clausewatch.archive.loader import load_markdown
+    from clausewatch.clauses.segment import segment
 
     clauses = segment(load_markdown(str(SECOND_CLAUSE_PAGE)), with_tokens=False)
     longest = max(clauses, key=lambda c: len(c.text))
@@ -242,7 +242,7 @@ def stop_ours(sampler: Sampler) -> None:
 
 
 def scenario(name: str, cache: Path, args: argparse.Namespace) -> Result:
-    from llm import model_files
+    from clausewatch.llm import model_files
 
     result = Result(scenario=name, load_at_start=os.getloadavg())
     home = Path(tempfile.mkdtemp(prefix=f"cw-busy-{name}-"))

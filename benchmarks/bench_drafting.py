@@ -39,9 +39,9 @@ sys.path.insert(0, str(REPO))
 
 def pick_changes(n: int) -> list[tuple[str, str, str, object, object]]:
     """(platform, doc_type, date, ClauseInput, ChangeInput) for N modified clauses."""
-    from clauses.align import align
-    from clauses.segment import segment
-    from drafting.context import ChangeInput, ClauseInput
+    from clausewatch.clauses.align import align
+    from clausewatch.clauses.segment import segment
+    from clausewatch.drafting.context import ChangeInput, ClauseInput
 
     picked = []
     # one document per platform (privacy policy first), platforms in name order
@@ -127,11 +127,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="write per-draft JSON here")
     args = parser.parse_args()
 
-    from clausewatch.errors import ClausewatchError
-    from drafting.engine import draft_analysis
-    from drafting.service import build_context
-    from llm.factory import get_llm
-    from storage.db import session_scope
+    from clausewatch.core.errors import ClausewatchError
+    from clausewatch.drafting.engine import draft_analysis
+    from clausewatch.drafting.service import build_context
+    from clausewatch.llm.factory import get_llm
+    from clausewatch.storage.db import session_scope
 
     changes = pick_changes(args.n)
     print(f"{len(changes)} changed clauses; backend {args.backend}", flush=True)

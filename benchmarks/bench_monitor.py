@@ -32,8 +32,8 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def _workspace(name: str) -> Path:
-    from clausewatch.settings import reset_settings
-    from storage.db import forget_engines
+    from clausewatch.core.settings import reset_settings
+    from clausewatch.storage.db import forget_engines
 
     home = Path(tempfile.mkdtemp(prefix=f"cw-bench-{name}-"))
     os.environ["CLAUSEWATCH_HOME"] = str(home)
@@ -57,11 +57,11 @@ def prefect_startup() -> float:
 def corpus_rerun() -> None:
     from sqlalchemy import func, select
 
-    from archive.importer import import_tree
-    from flows.monitor import run_monitor
-    from llm import fake
-    from storage.db import session_scope
-    from storage.models import Draft
+    from clausewatch.archive.importer import import_tree
+    from clausewatch.flows.monitor import run_monitor
+    from clausewatch.llm import fake
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models import Draft
     from tests.flows_support import responder
 
     home = _workspace("corpus")
@@ -104,13 +104,13 @@ def corpus_rerun() -> None:
 def sample_full_run(backend: str | None) -> None:
     from sqlalchemy import func, select
 
-    from flows.monitor import run_monitor
-    from storage.db import session_scope
-    from storage.models import LLMCall
+    from clausewatch.flows.monitor import run_monitor
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models import LLMCall
 
     _workspace("sample")
     os.environ.pop("CLAUSEWATCH_LLM_BACKEND", None)
-    from clausewatch.settings import reset_settings
+    from clausewatch.core.settings import reset_settings
 
     reset_settings()
     t = time.monotonic()

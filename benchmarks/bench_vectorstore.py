@@ -50,7 +50,7 @@ def _peak_mb() -> float:
 
 def real_clauses(limit: int) -> list[tuple[str, str, str]]:
     """(platform, doc_type, text) of distinct clauses of the latest versions, round-robin."""
-    from clauses.segment import segment
+    from clausewatch.clauses.segment import segment
 
     per_doc: list[list[tuple[str, str, str]]] = []
     for platform in sorted(p for p in POLICIES.iterdir() if p.is_dir()):
@@ -72,8 +72,8 @@ def real_clauses(limit: int) -> list[tuple[str, str, str]]:
 
 
 def bench_indexing(clauses: list[tuple[str, str, str]], target: str) -> dict[str, Any]:
-    from vectorstore.embeddings import MiniLMEmbedder
-    from vectorstore.store import open_store
+    from clausewatch.vectorstore.embeddings import MiniLMEmbedder
+    from clausewatch.vectorstore.store import open_store
 
     embedder = MiniLMEmbedder(cache_size=0)
     embedder.embed(["warm up"])
@@ -133,9 +133,9 @@ def bench_size(
     target: str,
     queries: int,
 ) -> dict[str, Any]:
-    from vectorstore.embeddings import MiniLMEmbedder
-    from vectorstore.retrieval import similar_provisions
-    from vectorstore.store import open_store
+    from clausewatch.vectorstore.embeddings import MiniLMEmbedder
+    from clausewatch.vectorstore.retrieval import similar_provisions
+    from clausewatch.vectorstore.store import open_store
 
     embedder = MiniLMEmbedder(cache_size=0)
     vecs, metas, texts = synthetic(vectors, clauses, size)
@@ -188,11 +188,11 @@ def spotcheck(platforms: list[str], k: int = 2, per_doc: int = 3) -> None:
     """Comparables for clauses changed in the latest version of real documents."""
     from sqlalchemy import select
 
-    from archive.importer import import_tree
-    from storage.db import session_scope
-    from storage.models import Change, Clause, Document
-    from vectorstore.indexing import index_provisions
-    from vectorstore.retrieval import similar_provisions
+    from clausewatch.archive.importer import import_tree
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models import Change, Clause, Document
+    from clausewatch.vectorstore.indexing import index_provisions
+    from clausewatch.vectorstore.retrieval import similar_provisions
 
     tree = Path(tempfile.mkdtemp(prefix="cw-spot-"))
     for p in platforms:
@@ -324,10 +324,10 @@ def _dir_mb(path: Path) -> float:
 
 def _rank_regulations(embedder: Any, mode: str) -> dict[str, float]:
     """recall@5 / MRR on the gold queries, ranking the catalogue in memory."""
-    from regulations.catalogue import load_catalogue, search_text
-    from vectorstore.evaluation import load_queries
-    from vectorstore.keyword import KeywordIndex
-    from vectorstore.retrieval import FUSION_WEIGHTS, fuse
+    from clausewatch.regulations.catalogue import load_catalogue, search_text
+    from clausewatch.vectorstore.evaluation import load_queries
+    from clausewatch.vectorstore.keyword import KeywordIndex
+    from clausewatch.vectorstore.retrieval import FUSION_WEIGHTS, fuse
 
     cat = list(load_catalogue().values())
     texts = [search_text(p) for p in cat]
@@ -389,7 +389,7 @@ def compare_candidates(fp32_dir: Path | None = None, corpus: int = 1200) -> None
     """Quality (gold regulation queries, comparable-topic precision), speed, install size."""
     import importlib.util
 
-    from vectorstore.embeddings import MiniLMEmbedder, minilm_files
+    from clausewatch.vectorstore.embeddings import MiniLMEmbedder, minilm_files
 
     candidates: list[tuple[str, Any, float]] = []
     model, tokenizer = minilm_files()

@@ -4,8 +4,8 @@
         [--embeddings] [--tune-thresholds] [--repeats 1] [--timing] [--skip-default]
 
 Prints UNFAIR-ToS micro/macro-F1 computed the LexGLUE way (8 labels + "none" column) for
-(1) the shipped default model (learnt only from classifier/examples, so every document is
-unseen) and (2) the trained model, cross-validated by document (GroupKFold; our examples
+(1) the shipped default model (learnt only from clausewatch/classifier/examples, so every
+document is unseen) and (2) the trained model, cross-validated by document (GroupKFold; our examples
 join every training fold for the labels the data does not annotate; optionally per-label
 thresholds tuned by an inner CV on the training folds only).
 ``--repeats N`` adds N-1 runs on shuffled document folds (seeds 1..N-1) and prints the mean
@@ -21,13 +21,13 @@ import statistics
 import time
 from pathlib import Path
 
-from classifier.cv import cross_val_predict
-from classifier.data import LabelledSet, load_claudette, load_examples
-from classifier.model import ClauseClassifier, TrainParams
-from classifier.store import train_default
-from classifier.train import defer_to
-from evals.metrics import lexglue_f1
-from schemas.taxonomy import UNFAIR_TOS_SLUGS
+from clausewatch.classifier.cv import cross_val_predict
+from clausewatch.classifier.data import LabelledSet, load_claudette, load_examples
+from clausewatch.classifier.model import ClauseClassifier, TrainParams
+from clausewatch.classifier.store import train_default
+from clausewatch.classifier.train import defer_to
+from clausewatch.evals.metrics import lexglue_f1
+from clausewatch.schemas.taxonomy import UNFAIR_TOS_SLUGS
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/gold/claudette_train_en"
 

@@ -46,10 +46,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
 
-    from clausewatch.settings import get_settings
-    from llm import model_files
-    from llm.base import LLMRequest
-    from llm.local import LocalLLM, metrics
+    from clausewatch.core.settings import get_settings
+    from clausewatch.llm import model_files
+    from clausewatch.llm.base import LLMRequest
+    from clausewatch.llm.local import LocalLLM, metrics
 
     settings = get_settings()
     threads: int | str = args.threads or settings.llm_threads

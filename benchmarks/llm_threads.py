@@ -70,7 +70,7 @@ def spin(stop: Any) -> None:
 
 
 def ask(llm: Any, system: str, user: str, max_tokens: int, tag: str) -> dict[str, Any]:
-    from llm.base import LLMRequest
+    from clausewatch.llm.base import LLMRequest
 
     request = LLMRequest(
         prompt_id="bench-threads",
@@ -97,9 +97,9 @@ def ask(llm: Any, system: str, user: str, max_tokens: int, tag: str) -> dict[str
 def run_setting(
     threads: str | int, models_dir: Path, runs: int, max_tokens: int, cache_check: bool
 ) -> None:
-    from llm.local import LocalLLM
-    from llm.model_files import MODEL_SHA256
-    from llm.shared_server import stop_server
+    from clausewatch.llm.local import LocalLLM
+    from clausewatch.llm.model_files import MODEL_SHA256
+    from clausewatch.llm.shared_server import stop_server
 
     stop_server(MODEL_SHA256[:16])
     llm = LocalLLM(models_dir=models_dir, threads=threads, context_tokens=4096, idle_s=60)
@@ -141,8 +141,8 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["CLAUSEWATCH_LLM_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="clausewatch-bench-rt-")
-    from clausewatch.settings import get_settings
-    from llm import model_files
+    from clausewatch.core.settings import get_settings
+    from clausewatch.llm import model_files
 
     models_dir = args.models_dir or get_settings().models_dir
     model_files.ensure_model_file(models_dir)

@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from schemas.taxonomy import CATEGORIES
+from clausewatch.schemas.taxonomy import CATEGORIES
 
 
 def _analysis(i: int, platform: str, excerpt: str) -> dict[str, object]:
@@ -45,8 +45,14 @@ def _analysis(i: int, platform: str, excerpt: str) -> dict[str, object]:
 
 
 def seed(n_analyses: int, n_platforms: int) -> None:
-    from publication.demo import add_change, add_document, add_draft, add_version, clause_of
-    from storage.db import session_scope
+    from clausewatch.publication.demo import (
+        add_change,
+        add_document,
+        add_draft,
+        add_version,
+        clause_of,
+    )
+    from clausewatch.storage.db import session_scope
 
     start = datetime(2025, 1, 6)
     made = 0
@@ -94,9 +100,9 @@ def main() -> None:
         os.environ["CLAUSEWATCH_HOME"] = str(Path(tmp) / "home")
         os.environ.pop("CLAUSEWATCH_DATABASE_URL", None)
         os.environ["CLAUSEWATCH_ALLOW_PRIVATE_ADDRESSES"] = "true"  # the loopback webhook server
-        from publication.alerts import send_same_day_alerts
-        from publication.site import build_site
-        from storage.db import session_scope
+        from clausewatch.publication.alerts import send_same_day_alerts
+        from clausewatch.publication.site import build_site
+        from clausewatch.storage.db import session_scope
 
         seed(args.analyses, args.platforms)
         out = Path(tmp) / "site"
@@ -125,9 +131,9 @@ def webhooks(n_subscribers: int) -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from publication.alerts import send_same_day_alerts
-    from publication.subscriptions import add_subscriber
-    from storage.db import session_scope
+    from clausewatch.publication.alerts import send_same_day_alerts
+    from clausewatch.publication.subscriptions import add_subscriber
+    from clausewatch.storage.db import session_scope
 
     class Ok(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

@@ -47,9 +47,9 @@ def main() -> None:
         from fastapi.testclient import TestClient
         from review_helpers import add_user, analysis, csrf_of, login, seed_draft
 
-        from review import service
-        from review.web.app import create_app
-        from storage.db import get_engine, session_scope
+        from clausewatch.review import service
+        from clausewatch.review.web.app import create_app
+        from clausewatch.storage.db import get_engine, session_scope
 
         get_engine()
         rng = random.Random(7)
@@ -118,7 +118,7 @@ def main() -> None:
         for name, fn in figures.items():
             median, p95 = _time(fn, args.runs)
             print(f"{name:42s} median {median:8.1f} ms   p95 {p95:8.1f} ms")
-        from review.accounts import authenticate
+        from clausewatch.review.accounts import authenticate
 
         def auth() -> object:
             with session_scope() as db:

@@ -29,26 +29,26 @@ app = typer.Typer(
 
 # Modules that contribute commands (each defines ``register(app: typer.Typer) -> None``).
 COMMAND_MODULES: list[str] = [
-    "classifier.cli",
-    "evals.cli",
-    "llm.cli",
-    "flows.cli",
+    "clausewatch.classifier.cli",
+    "clausewatch.evals.cli",
+    "clausewatch.llm.cli",
+    "clausewatch.flows.cli",
     "clausewatch.status",
-    "clauses.cli",
-    "archive.cli",
-    "drafting.cli",
-    "drafting.demo_cli",
-    "publication.cli",
-    "review.cli",
-    "vectorstore.cli",
-    "regulations.cli",
+    "clausewatch.clauses.cli",
+    "clausewatch.archive.cli",
+    "clausewatch.drafting.cli",
+    "clausewatch.drafting.demo_cli",
+    "clausewatch.publication.cli",
+    "clausewatch.review.cli",
+    "clausewatch.vectorstore.cli",
+    "clausewatch.regulations.cli",
 ]
 
 
 @app.callback()
 def _startup() -> None:
     """Say on stderr where settings come from when a settings file is read (never silently)."""
-    from clausewatch.settings import settings_source_lines
+    from clausewatch.core.settings import settings_source_lines
 
     for line in settings_source_lines():
         typer.echo(line, err=True)
@@ -65,8 +65,8 @@ def version() -> None:
 @app.command("init")
 def init_workspace() -> None:
     """Create the workspace (CLAUSEWATCH_HOME) and bring the database schema up to date."""
-    from clausewatch.settings import get_settings
-    from storage.db import get_engine
+    from clausewatch.core.settings import get_settings
+    from clausewatch.storage.db import get_engine
 
     settings = get_settings()
     settings.ensure_home()
@@ -77,7 +77,7 @@ def init_workspace() -> None:
 
 def _warn_if_open(home: Path) -> None:
     """A workspace made before clausewatch created it 700 may be readable by others."""
-    from clausewatch.workspace import open_to_others
+    from clausewatch.core.workspace import open_to_others
 
     for path in (home, home / "clausewatch.db"):
         mode = open_to_others(path)
@@ -98,9 +98,9 @@ _register_all()
 
 
 def main() -> None:
-    from clausewatch import exitcodes
-    from clausewatch.errors import ClausewatchError
-    from storage.runlock import RunBusyError
+    from clausewatch.core import exitcodes
+    from clausewatch.core.errors import ClausewatchError
+    from clausewatch.storage.runlock import RunBusyError
 
     try:
         app()

@@ -12,15 +12,15 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.db import session_scope
-from storage.models import Change, Document, Draft, LLMCall, Run, Version
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Change, Document, Draft, LLMCall, Run, Version
 
 MATERIAL = ("added", "removed", "modified")
 
 
 def _llm_usage(session: Session, since: datetime | None) -> dict[str, Any]:
     """Real calls (cache hits excluded), tokens, and the failures: count and last error."""
-    from llm.calls import CACHED, failure_summary
+    from clausewatch.llm.calls import CACHED, failure_summary
 
     query = select(
         func.coalesce(func.sum(LLMCall.tokens_in), 0),
@@ -34,10 +34,10 @@ def _llm_usage(session: Session, since: datetime | None) -> dict[str, Any]:
 
 
 def collect(session: Session) -> dict[str, Any]:
-    from archive.store import recent_version_ids
-    from clausewatch.settings import get_settings
-    from drafting.demo import DEMO_BACKEND
-    from publication.status import delivery_status
+    from clausewatch.archive.store import recent_version_ids
+    from clausewatch.core.settings import get_settings
+    from clausewatch.drafting.demo import DEMO_BACKEND
+    from clausewatch.publication.status import delivery_status
 
     per_document = get_settings().draft_recent_versions
     drafted = select(Draft.change_id).where(
@@ -158,9 +158,9 @@ def status(
 
 def running_lines(running: dict[str, Any], now: float | None = None) -> list[str]:
     """A run in progress: its drafting counts, ETA and each active draft's phase."""
-    from flows.budget import minutes
-    from flows.live import DraftState
-    from flows.progress import describe
+    from clausewatch.flows.budget import minutes
+    from clausewatch.flows.live import DraftState
+    from clausewatch.flows.progress import describe
 
     head = f"run #{running['id']} ({running['flow']}) in progress since {running['started_at']}"
     snap = running.get("progress")

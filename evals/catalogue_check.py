@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from clausewatch.errors import InputError
-from evals.gold import line_numbers
+from clausewatch.core.errors import InputError
+from clausewatch.evals.gold import line_numbers
 
 
 def check_provision_ids(path: Path, cases: Iterable[tuple[str, Iterable[str]]]) -> None:
     """Raise ``InputError`` (``file:line``) for the first unknown provision id."""
-    from regulations.catalogue import load_catalogue
+    from clausewatch.regulations.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     lines = line_numbers(path)

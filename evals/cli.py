@@ -9,7 +9,7 @@ import typer
 
 
 def _parse_sets(values: list[str]) -> dict[str, str]:
-    from clausewatch.errors import InputError
+    from clausewatch.core.errors import InputError
 
     out = {}
     for item in values:
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from evals.registry import get_suite, suite_names
+        from clausewatch.evals.registry import get_suite, suite_names
 
         table = Table(title="eval suites")
         for col in ("suite", "scores", "data (--data)"):
@@ -83,11 +83,11 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import Progress
 
-        from evals.registry import RunOptions
-        from evals.report import print_report, write_outputs
-        from evals.runner import run_suite
-        from evals.thresholds import THRESHOLDS_FILE, load_thresholds
-        from evals.thresholds import check as check_gates
+        from clausewatch.evals.registry import RunOptions
+        from clausewatch.evals.report import print_report, write_outputs
+        from clausewatch.evals.runner import run_suite
+        from clausewatch.evals.thresholds import THRESHOLDS_FILE, load_thresholds
+        from clausewatch.evals.thresholds import check as check_gates
 
         console = Console(stderr=as_json)
         gates = load_thresholds(thresholds or THRESHOLDS_FILE)
@@ -131,8 +131,8 @@ def register(app: typer.Typer) -> None:
         """What got better or worse from run A to run B."""
         from rich.console import Console
 
-        from clausewatch.errors import InputError
-        from evals.report import compare, compare_table, load_report
+        from clausewatch.core.errors import InputError
+        from clausewatch.evals.report import compare, compare_table, load_report
 
         ra, rb = load_report(a), load_report(b)
         if ra.suite != rb.suite:

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from clausewatch.errors import InputError
+from clausewatch.core.errors import InputError
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 

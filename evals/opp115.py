@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
-from clausewatch.errors import InputError
+from clausewatch.core.errors import InputError
 
 OPP_TO_SLUG: dict[str, str] = {
     "First Party Collection/Use": "data-collection",

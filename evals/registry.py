@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from clausewatch.errors import InputError
-from schemas.evals import EvalReport
+from clausewatch.core.errors import InputError
+from clausewatch.schemas.evals import EvalReport
 
 
 @dataclass
@@ -34,11 +34,11 @@ class Suite(Protocol):
 
 # name -> module defining ``SUITE`` (imported lazily so `eval list` stays fast)
 SUITE_MODULES: dict[str, str] = {
-    "change-detection": "evals.suites.change_detection",
-    "clause-classification": "evals.suites.classification",
-    "regulation-retrieval": "evals.suites.retrieval",
-    "analysis": "evals.suites.analysis",
-    "labels": "evals.suites.labels",
+    "change-detection": "clausewatch.evals.suites.change_detection",
+    "clause-classification": "clausewatch.evals.suites.classification",
+    "regulation-retrieval": "clausewatch.evals.suites.retrieval",
+    "analysis": "clausewatch.evals.suites.analysis",
+    "labels": "clausewatch.evals.suites.labels",
 }
 
 

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from clausewatch.errors import InputError
-from schemas.evals import CaseResult, EvalReport
+from clausewatch.core.errors import InputError
+from clausewatch.schemas.evals import CaseResult, EvalReport
 
 # Metrics where a smaller value is better (everything else: bigger is better).
 LOWER_IS_BETTER = ("latency", "cost", "tokens", "attempts", "false_change", "error")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from evals.registry import RunOptions, get_suite
-from schemas.evals import EvalReport
+from clausewatch.evals.registry import RunOptions, get_suite
+from clausewatch.schemas.evals import EvalReport
 
 
 def run_suite(name: str, options: RunOptions) -> EvalReport:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from clausewatch.errors import ConfigError
-from schemas.evals import EvalReport
+from clausewatch.core.errors import ConfigError
+from clausewatch.schemas.evals import EvalReport
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.yaml"
 

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from flows.progress import Display
-    from schemas.runs import RunSummary
+    from clausewatch.flows.progress import Display
+    from clausewatch.schemas.runs import RunSummary
 
 console = Console()  # results: summaries and JSON (stdout)
 progress_console = Console(stderr=True)  # progress and start-up lines: stdout stays parseable
@@ -25,7 +25,7 @@ flows_app = typer.Typer(help="Run the publish and digest flows.", no_args_is_hel
 
 def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
-    from clausewatch.settings import get_settings
+    from clausewatch.core.settings import get_settings
 
     settings = get_settings()
     settings.ensure_home()
@@ -41,7 +41,7 @@ def _line(text: str) -> None:
 def _display() -> Iterator[Display]:
     """Progress on stderr (stdout keeps the summary or the JSON): a live rich display on a
     terminal, plain lines as they happen otherwise (cron, CI, a pipe), so a log shows it."""
-    from flows import progress
+    from clausewatch.flows import progress
 
     if not progress_console.is_terminal:
         display: Display = progress.LineDisplay(_line)
@@ -90,8 +90,8 @@ def run(
     130 interrupted (SIGINT), 143 stopped (SIGTERM).
     """
     _quiet_prefect(verbose)
-    from flows import interrupts
-    from storage.runlock import run_lock
+    from clausewatch.flows import interrupts
+    from clausewatch.storage.runlock import run_lock
 
     try:
         # the lock before Prefect: a second run says so at once, not after the server start
@@ -107,8 +107,8 @@ def run(
 @contextmanager
 def _prefect(display: Display) -> Iterator[str]:
     """PREFECT_API_URL, or a temporary Prefect server that ends with this process."""
-    from clausewatch.settings import get_settings
-    from flows.prefect_server import prefect_api
+    from clausewatch.core.settings import get_settings
+    from clausewatch.flows.prefect_server import prefect_api
 
     log_path = get_settings().home / "prefect" / "server.log"
     with prefect_api(display.message, log_path) as url:
@@ -121,7 +121,7 @@ def _run_flow(
     backend: str | None,
     max_drafts: int | None,
 ) -> RunSummary:
-    from flows.monitor import run_monitor
+    from clausewatch.flows.monitor import run_monitor
 
     with _display() as display, _prefect(display):
         return run_monitor(
@@ -133,7 +133,7 @@ def _run_flow(
 
 
 def _report(summary: RunSummary, as_json: bool) -> None:
-    from clausewatch import exitcodes
+    from clausewatch.core import exitcodes
 
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))
@@ -145,7 +145,7 @@ def _report(summary: RunSummary, as_json: bool) -> None:
 
 
 def _print_summary(s: dict[str, Any]) -> None:
-    from clausewatch.settings import get_settings
+    from clausewatch.core.settings import get_settings
 
     table = Table(title=f"monitoring run {s['run_id']}: {s['status']}", show_header=False)
     for label, key in [
@@ -198,10 +198,10 @@ def schedule(
     backend: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Serve the monitoring flow on a schedule (needs `prefect server start` + PREFECT_API_URL)."""
-    from clausewatch.errors import ConfigError
+    from clausewatch.core.errors import ConfigError
 
     _quiet_prefect(True)
-    from flows.prefect_server import configured_api_url
+    from clausewatch.flows.prefect_server import configured_api_url
 
     if not configured_api_url():
         raise ConfigError(
@@ -210,7 +210,7 @@ def schedule(
         )
     from prefect import serve
 
-    from flows.monitor import monitor_deployment
+    from clausewatch.flows.monitor import monitor_deployment
 
     params: dict[str, Any] = {"sources": list(sources) if sources else None, "backend": backend}
     deployment = monitor_deployment(name=name, cron=cron, parameters=params)
@@ -227,7 +227,7 @@ def publish(
 ) -> None:
     """Run the publish flow: build the site, send same-day alerts."""
     _quiet_prefect(False)
-    from flows.publish import publish_flow
+    from clausewatch.flows.publish import publish_flow
 
     with _display() as display, _prefect(display):
         summary = publish_flow(out_dir=str(out) if out else None, alerts=alerts)
@@ -238,7 +238,7 @@ def publish(
 def digest() -> None:
     """Run the digest flow: send the weekly digest."""
     _quiet_prefect(False)
-    from flows.publish import digest_flow
+    from clausewatch.flows.publish import digest_flow
 
     with _display() as display, _prefect(display):
         summary = digest_flow()

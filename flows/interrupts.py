@@ -107,7 +107,7 @@ def _watchdog(signum: int) -> None:
         sys.stderr.write(f"clausewatch: interrupted by {name}: stopping the run\n")
     _close_llms()
     time.sleep(_grace_s)
-    from flows.runs import interrupt_unfinished
+    from clausewatch.flows.runs import interrupt_unfinished
 
     with contextlib.suppress(Exception):
         interrupt_unfinished(f"interrupted by {name}")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from flows.budget import DraftBudget, estimate_from_speed
+from clausewatch.flows.budget import DraftBudget, estimate_from_speed
 
 ACTIVE = ("waiting", "queued", "prompt", "generating")
 RECENT_FINISHED = 8  # finished drafts kept in a snapshot

@@ -14,17 +14,23 @@ from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy import select
 
-from archive.selection import configured_refs, is_sample
-from clausewatch.settings import SAMPLE_SOURCES, get_settings
-from flows import interrupts, progress, tasks
-from flows.budget import DraftBudget, deferral_line, estimate_from_speed, minutes
-from flows.live import RunProgress
-from flows.runs import ProgressWriter, finish_run, llm_usage_since, save_progress, start_run
-from schemas.runs import DraftResult, Failure, RunSummary, TrackResult
-from storage.db import session_scope
-from storage.models import Draft
-from storage.models.base import utcnow
-from storage.runlock import RunBusyError, run_lock
+from clausewatch.archive.selection import configured_refs, is_sample
+from clausewatch.core.settings import SAMPLE_SOURCES, get_settings
+from clausewatch.flows import interrupts, progress, tasks
+from clausewatch.flows.budget import DraftBudget, deferral_line, estimate_from_speed, minutes
+from clausewatch.flows.live import RunProgress
+from clausewatch.flows.runs import (
+    ProgressWriter,
+    finish_run,
+    llm_usage_since,
+    save_progress,
+    start_run,
+)
+from clausewatch.schemas.runs import DraftResult, Failure, RunSummary, TrackResult
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Draft
+from clausewatch.storage.models.base import utcnow
+from clausewatch.storage.runlock import RunBusyError, run_lock
 
 log = logging.getLogger("clausewatch.flows")
 
@@ -194,9 +200,9 @@ def _monitor(
 def _prior_estimate(backend: str | None) -> float | None:
     """Seconds per draft from the model's measured speed and this workspace's usual draft
     size, before this run drafted anything (``None`` when the speed was never measured)."""
-    from drafting.demo import DEMO_BACKEND
-    from llm.factory import resolve
-    from llm.progress import measured_speed
+    from clausewatch.drafting.demo import DEMO_BACKEND
+    from clausewatch.llm.factory import resolve
+    from clausewatch.llm.progress import measured_speed
 
     speed = measured_speed(resolve(backend).backend)
     if speed is None:

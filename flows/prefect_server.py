@@ -157,7 +157,7 @@ def prefect_api(say: Callable[[str], None], log_path: Path) -> Iterator[str]:
         return
     say("starting a temporary Prefect server (PREFECT_API_URL is not set; about 10-25 s)")
     server = TemporaryServer(log_path)
-    from flows.interrupts import on_hard_exit
+    from clausewatch.flows.interrupts import on_hard_exit
 
     forget = on_hard_exit(server.stop)
     try:

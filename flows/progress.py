@@ -26,8 +26,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from flows.budget import minutes
-from flows.live import DraftState, RunProgress
+from clausewatch.flows.budget import minutes
+from clausewatch.flows.live import DraftState, RunProgress
 
 log = logging.getLogger("clausewatch.run")
 

@@ -8,16 +8,16 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from clausewatch.settings import get_settings
-from flows.progress import report
-from flows.retry import only_transient
-from flows.runs import finish_run, start_run
-from storage.db import session_scope
+from clausewatch.core.settings import get_settings
+from clausewatch.flows.progress import report
+from clausewatch.flows.retry import only_transient
+from clausewatch.flows.runs import finish_run, start_run
+from clausewatch.storage.db import session_scope
 
 
 @task(name="build-site", cache_policy=NO_CACHE)
 def build_site(out_dir: str) -> dict[str, Any]:
-    from publication.site import build_site as build
+    from clausewatch.publication.site import build_site as build
 
     with session_scope() as session:
         result = build(session, Path(out_dir))
@@ -27,7 +27,7 @@ def build_site(out_dir: str) -> dict[str, Any]:
 
 @task(name="same-day-alerts", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
 def same_day_alerts() -> dict[str, Any]:
-    from publication.alerts import send_same_day_alerts
+    from clausewatch.publication.alerts import send_same_day_alerts
 
     with session_scope() as session:
         result = send_same_day_alerts(session)
@@ -37,7 +37,7 @@ def same_day_alerts() -> dict[str, Any]:
 
 @task(name="weekly-digest", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
 def weekly_digest() -> dict[str, Any]:
-    from publication.digest import send_weekly_digest
+    from clausewatch.publication.digest import send_weekly_digest
 
     with session_scope() as session:
         result = send_weekly_digest(session)

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flows.live import DraftState, RunProgress
-from schemas.runs import LLMUsage
-from storage.db import session_scope
-from storage.models import Run
-from storage.models.base import utcnow
+from clausewatch.flows.live import DraftState, RunProgress
+from clausewatch.schemas.runs import LLMUsage
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Run
+from clausewatch.storage.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def interrupt_unfinished(reason: str) -> None:
 
 def llm_usage_since(since: datetime) -> LLMUsage:
     """The LLM calls made since ``since`` (naive UTC) and their failures, for a run summary."""
-    from llm.calls import failure_summary
+    from clausewatch.llm.calls import failure_summary
 
     with session_scope() as session:
         return LLMUsage.model_validate(failure_summary(session, since))

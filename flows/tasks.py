@@ -15,14 +15,14 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clausewatch.settings import get_settings
-from flows.interrupts import using_llm
-from flows.live import RunProgress
-from flows.progress import current_run, report
-from flows.retry import only_transient
-from schemas.runs import DraftResult, TrackResult
-from storage.db import session_scope
-from storage.models import Change, Clause, Document, Draft, Version
+from clausewatch.core.settings import get_settings
+from clausewatch.flows.interrupts import using_llm
+from clausewatch.flows.live import RunProgress
+from clausewatch.flows.progress import current_run, report
+from clausewatch.flows.retry import only_transient
+from clausewatch.schemas.runs import DraftResult, TrackResult
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Change, Clause, Document, Draft, Version
 
 MATERIAL_KINDS = ("added", "removed", "modified")
 
@@ -42,7 +42,7 @@ def llm_slots() -> threading.BoundedSemaphore:
 @task(name="import-history", cache_policy=NO_CACHE)
 def import_history(history_dir: str) -> int:
     """Backfill dated versions from a ``<platform>/<doc_type>/<date>.md`` tree (idempotent)."""
-    from archive.importer import import_tree
+    from clausewatch.archive.importer import import_tree
 
     summary = import_tree(Path(history_dir))
     report("import history", advance=1, total=1, note=f"{summary.added} new")
@@ -52,7 +52,7 @@ def import_history(history_dir: str) -> int:
 @task(name="load-sources", cache_policy=NO_CACHE)
 def load_sources(refs: list[str]) -> list[dict[str, object]]:
     """The declarations of a selection (bundled list names and declaration files)."""
-    from archive.selection import load_selection
+    from clausewatch.archive.selection import load_selection
 
     return [s.model_dump(mode="json") for s in load_selection(refs)]
 
@@ -64,8 +64,8 @@ def track(source: dict[str, object], total: int) -> TrackResult:
     Transient network errors are retried with back-off inside the fetcher (bounded), so
     this task does not retry on top of it.
     """
-    from archive.track import track_source
-    from schemas.sources import SourceDecl
+    from clausewatch.archive.track import track_source
+    from clausewatch.schemas.sources import SourceDecl
 
     decl = SourceDecl.model_validate(source)
     outcome = track_source(session_scope, decl)
@@ -82,7 +82,7 @@ def track(source: dict[str, object], total: int) -> TrackResult:
 @task(name="index", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
 def index() -> int:
     """Embed new or changed clauses of current versions (nothing when unchanged)."""
-    from vectorstore.indexing import index_provisions
+    from clausewatch.vectorstore.indexing import index_provisions
 
     with session_scope() as session:
         result = index_provisions(session)
@@ -104,7 +104,7 @@ def clause_categories(clauses: list[Clause | None]) -> list[list[str]]:
     out = [list(c.categories or []) if c is not None else [] for c in clauses]
     missing = [i for i, c in enumerate(clauses) if c is not None and not out[i]]
     if missing:
-        from drafting.retrieve import category_hint
+        from clausewatch.drafting.retrieve import category_hint
 
         for i in missing:
             clause = clauses[i]
@@ -121,9 +121,9 @@ def plan_drafts(limit: int | None = None) -> list[PendingDraft]:
     history does not queue thousands of drafts. Demo drafts (``clausewatch demo``) do not
     count: a real run drafts those changes too.
     """
-    from archive.store import recent_version_ids
-    from drafting.demo import DEMO_BACKEND
-    from drafting.priority import Candidate, load_rule, rank
+    from clausewatch.archive.store import recent_version_ids
+    from clausewatch.drafting.demo import DEMO_BACKEND
+    from clausewatch.drafting.priority import Candidate, load_rule, rank
 
     settings = get_settings()
     limit = limit or settings.max_drafts_per_run
@@ -202,8 +202,8 @@ def draft(change_id: int, content_key: str, backend: str | None, database: str) 
     Cached by content (change, its texts' hashes, backend, database): a rerun reuses what it
     already did. The flow checks that a cached draft still exists (``draft_exists``).
     """
-    from drafting.service import draft_change
-    from llm.factory import get_llm
+    from clausewatch.drafting.service import draft_change
+    from clausewatch.llm.factory import get_llm
 
     llm = get_llm(backend)  # the local server is shared by the process and outlives close()
     run = current_run()
@@ -232,7 +232,7 @@ def _reporting_to(run: RunProgress | None, change_id: int) -> Iterator[None]:
     if run is None:
         yield
         return
-    from llm.progress import CallProgress, reporting
+    from clausewatch.llm.progress import CallProgress, reporting
 
     def forward(p: CallProgress) -> None:
         run.call(
@@ -260,8 +260,8 @@ def draft_exists(draft_id: int | None, change_id: int) -> bool:
 @task(name="redrafts", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
 def redrafts(backend: str | None) -> int:
     """Drafts editors sent back with instructions come back to the queue."""
-    from drafting.service import process_redrafts
-    from llm.factory import get_llm
+    from clausewatch.drafting.service import process_redrafts
+    from clausewatch.llm.factory import get_llm
 
     llm = get_llm(backend)
     try:

@@ -1,6 +1,6 @@
 """Prompt templates (files with front matter under ``prompts/templates``) and their loader."""
 
-from prompts.loader import (
+from clausewatch.prompts.loader import (
     PromptError,
     PromptTemplate,
     RenderedPrompt,

@@ -18,7 +18,7 @@ from typing import Any
 import frontmatter
 import jinja2
 
-from clausewatch.errors import ConfigError
+from clausewatch.core.errors import ConfigError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SUFFIX = ".j2"

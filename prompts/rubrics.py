@@ -10,9 +10,9 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from clausewatch.errors import ConfigError
-from schemas.playbooks import Playbooks
-from schemas.rubrics import ExposureRubric, JurisdictionRubric
+from clausewatch.core.errors import ConfigError
+from clausewatch.schemas.playbooks import Playbooks
+from clausewatch.schemas.rubrics import ExposureRubric, JurisdictionRubric
 
 RUBRICS_DIR = Path(__file__).resolve().parent / "rubrics"
 PLAYBOOKS_DIR = Path(__file__).resolve().parent / "playbooks"

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from schemas.jurisdictions import JURISDICTIONS
-from schemas.taxonomy import Category
+from clausewatch.schemas.jurisdictions import JURISDICTIONS
+from clausewatch.schemas.taxonomy import Category
 
 ExposureLevel = Literal["Low", "Medium", "High"]
 ProvisionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*:[0-9][0-9a-z.()-]*$")]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from schemas.taxonomy import CATEGORIES
+from clausewatch.schemas.taxonomy import CATEGORIES
 
 PointKind = Literal["review", "actions", "caveats"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
 
-from schemas.jurisdictions import canonical
+from clausewatch.schemas.jurisdictions import canonical
 
 
 class Comparable(BaseModel):
@@ -20,7 +20,8 @@ class Comparable(BaseModel):
 
 
 class RegulationProvision(BaseModel):
-    """An entry of the regulation catalogue the project ships (``regulations/catalogue``)."""
+    """An entry of the regulation catalogue the project ships
+    (``clausewatch/regulations/catalogue``)."""
 
     id: str  # "<regulation>:<article or section>", e.g. "gdpr:28", "ccpa:1798.105"
     regulation: str  # "gdpr", "uk-gdpr", "ccpa", "ccpa-regs", "eu-ai-act", "eprivacy", "coppa"

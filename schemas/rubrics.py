@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from schemas.jurisdictions import JURISDICTIONS
-from schemas.taxonomy import CATEGORIES, Category
+from clausewatch.schemas.jurisdictions import JURISDICTIONS
+from clausewatch.schemas.taxonomy import CATEGORIES, Category
 
 Level = Literal["Low", "Medium", "High"]
 LEVEL_ORDER: dict[str, int] = {"Low": 0, "Medium": 1, "High": 2}

@@ -49,8 +49,8 @@ def chromium_path() -> str:
 def _stop_shared_llm_servers() -> Iterator[None]:
     """Stop the shared local model servers this test session started (they are detached)."""
     yield
-    from llm.runtime import runtime_dir
-    from llm.shared_server import stop_server
+    from clausewatch.llm.runtime import runtime_dir
+    from clausewatch.llm.shared_server import stop_server
 
     for state in runtime_dir().glob("server-*.json"):
         if not state.name.endswith(".failed.json"):
@@ -60,8 +60,8 @@ def _stop_shared_llm_servers() -> Iterator[None]:
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh CLAUSEWATCH_HOME with a fresh SQLite database."""
-    from clausewatch.settings import reset_settings
-    from storage.db import forget_engines
+    from clausewatch.core.settings import reset_settings
+    from clausewatch.storage.db import forget_engines
 
     home = tmp_path / "home"
     monkeypatch.setenv("CLAUSEWATCH_HOME", str(home))
@@ -94,7 +94,7 @@ def db_workspace(
 
         import sqlalchemy as sa
 
-        from clausewatch.settings import reset_settings
+        from clausewatch.core.settings import reset_settings
 
         base = os.environ["CLAUSEWATCH_TEST_DATABASE_URL"]
         name = f"cw_{uuid.uuid4().hex[:12]}"
@@ -105,7 +105,7 @@ def db_workspace(
         monkeypatch.setenv("CLAUSEWATCH_DATABASE_URL", url)
         reset_settings()
         yield workspace
-        from storage.db import forget_engines
+        from clausewatch.storage.db import forget_engines
 
         forget_engines()
         with admin.connect() as conn:

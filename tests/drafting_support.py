@@ -8,8 +8,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from drafting.context import ChangeInput, ClauseInput, DraftContext
-from schemas.retrieval import Comparable, RegulationCandidate, RegulationProvision
+from clausewatch.drafting.context import ChangeInput, ClauseInput, DraftContext
+from clausewatch.schemas.retrieval import Comparable, RegulationCandidate, RegulationProvision
 
 CLAUSE = (
     "If you use our API under a business agreement, your data is processed under the data "

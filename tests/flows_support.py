@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm.base import LLMRequest
+from clausewatch.llm.base import LLMRequest
 
 
 def answer_from_schema(schema: dict[str, Any], name: str = "answer") -> Any:
@@ -49,9 +49,9 @@ def slow_responder(request: LLMRequest) -> dict[str, Any]:
 
 
 CHILD_RUN = """
-from llm import fake
+from clausewatch.llm import fake
 from tests.flows_support import slow_responder
-from flows.monitor import monitor_flow
+from clausewatch.flows.monitor import monitor_flow
 fake.install(responder=slow_responder)
 monitor_flow()
 """

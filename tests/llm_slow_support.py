@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llm import model_files
+from clausewatch.llm import model_files
 
 
 def shared_models_dir(factory: pytest.TempPathFactory) -> Path:

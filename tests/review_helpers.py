@@ -10,8 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from schemas.analysis import ProvisionAnalysis
-from storage.models.drafts import Draft, DraftEvent
+from clausewatch.schemas.analysis import ProvisionAnalysis
+from clausewatch.storage.models.drafts import Draft, DraftEvent
 
 PASSWORD = "correct horse battery"
 
@@ -191,8 +191,8 @@ def seed_draft(
 
 
 def add_user(name: str, role: str = "editor", password: str = PASSWORD) -> None:
-    from review.accounts import add_user as add
-    from storage.db import session_scope
+    from clausewatch.review.accounts import add_user as add
+    from clausewatch.storage.db import session_scope
 
     with session_scope() as db:
         add(db, name, password, role)
@@ -232,9 +232,9 @@ def stub_drafting_retrieval(monkeypatch: Any) -> None:
     """Drafting's retrieval and catalogue without a vector store (as in the drafting tests)."""
     from drafting_support import CATALOGUE, COMPARABLES
 
-    from drafting import service as drafting_service
-    from drafting.retrieve import Retrieved
-    from schemas.retrieval import RegulationCandidate
+    from clausewatch.drafting import service as drafting_service
+    from clausewatch.drafting.retrieve import Retrieved
+    from clausewatch.schemas.retrieval import RegulationCandidate
 
     def fake_retrieve(text: str, **_: Any) -> Retrieved:
         return Retrieved(

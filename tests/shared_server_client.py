@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from llm.base import LLMRequest
-from llm.local import LocalLLM
+from clausewatch.llm.base import LLMRequest
+from clausewatch.llm.local import LocalLLM
 
 
 def main() -> None:

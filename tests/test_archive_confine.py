@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from archive.declarations import validate_sources
-from archive.importer import import_tree
-from archive.track import track_source
+from clausewatch.archive.declarations import validate_sources
+from clausewatch.archive.importer import import_tree
+from clausewatch.archive.track import track_source
 from clausewatch.cli import app
-from clausewatch.settings import reset_settings
-from schemas.sources import SourceDecl
-from storage.db import session_scope
-from storage.models.archive import FetchAttempt, Version
+from clausewatch.core.settings import reset_settings
+from clausewatch.schemas.sources import SourceDecl
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.archive import FetchAttempt, Version
 
 SECRET = "root:x:0:0:secret line that must never become a version\n"
 POLICY = "# Acme Privacy Policy\n\nWe collect your e-mail address.\n"

@@ -10,15 +10,15 @@ from pathlib import Path
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from archive.retention import prune_failed_bodies
-from archive.snapshots import DIAGNOSTIC_BYTES, snapshot_path, store_snapshot
-from archive.store import get_or_create_document, record_version
-from archive.track import track_source
+from clausewatch.archive.retention import prune_failed_bodies
+from clausewatch.archive.snapshots import DIAGNOSTIC_BYTES, snapshot_path, store_snapshot
+from clausewatch.archive.store import get_or_create_document, record_version
+from clausewatch.archive.track import track_source
 from clausewatch.cli import app
-from clausewatch.settings import get_settings
-from schemas.sources import SourceDecl, SourcePart
-from storage.db import session_scope
-from storage.models.archive import FetchAttempt, Snapshot
+from clausewatch.core.settings import get_settings
+from clausewatch.schemas.sources import SourceDecl, SourcePart
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.archive import FetchAttempt, Snapshot
 
 JUNK = b"\x00\x01\x02\xff" * 300_000  # 1.2 MB of binary garbage: fails to normalise
 POLICY = "# Acme Privacy Policy\n\nWe collect your e-mail address.\n"

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from archive_helpers import Reply, http_server, make_pdf
 
-from archive import ssrf
-from archive.fetch import Fetcher
-from archive.loader import load_markdown
-from archive.normalize import html_to_markdown, normalise_markdown, to_markdown
-from clausewatch.errors import InputError, TransientError
-from clausewatch.settings import Settings
+from clausewatch.archive import ssrf
+from clausewatch.archive.fetch import Fetcher
+from clausewatch.archive.loader import load_markdown
+from clausewatch.archive.normalize import html_to_markdown, normalise_markdown, to_markdown
+from clausewatch.core.errors import InputError, TransientError
+from clausewatch.core.settings import Settings
 
 HTML = b"""<!doctype html><html><head><title>T</title><script>var x = 1;</script>
 <style>p {color: red}</style></head><body>

@@ -12,13 +12,13 @@ import pytest
 from archive_helpers import Reply, http_server
 from sqlalchemy import select
 
-from archive.snapshots import read_snapshot
-from archive.store import document_versions, get_or_create_document
-from archive.track import track_source
-from clausewatch.settings import reset_settings
-from schemas.sources import SourceDecl
-from storage.db import session_scope
-from storage.models.archive import FetchAttempt
+from clausewatch.archive.snapshots import read_snapshot
+from clausewatch.archive.store import document_versions, get_or_create_document
+from clausewatch.archive.track import track_source
+from clausewatch.core.settings import reset_settings
+from clausewatch.schemas.sources import SourceDecl
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.archive import FetchAttempt
 
 HTML = "<html><body><nav>Menu</nav><main><h2>{title}</h2><p>{text}</p></main></body></html>"
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from archive.importer import VersionDateError, check_version_date, import_tree
-from archive.remove import PublishedDependentsError, remove_version
-from archive.store import (
+from clausewatch.archive.importer import VersionDateError, check_version_date, import_tree
+from clausewatch.archive.remove import PublishedDependentsError, remove_version
+from clausewatch.archive.store import (
     document_versions,
     get_document,
     get_or_create_document,
@@ -22,12 +22,12 @@ from archive.store import (
     version_changes,
     version_clauses,
 )
-from archive.track import track_source
+from clausewatch.archive.track import track_source
 from clausewatch.cli import app
-from schemas.sources import SourceDecl
-from storage.db import session_scope
-from storage.models.archive import Change, Clause, Version
-from storage.models.drafts import Draft, DraftEvent
+from clausewatch.schemas.sources import SourceDecl
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.archive import Change, Clause, Version
+from clausewatch.storage.models.drafts import Draft, DraftEvent
 
 A = """# Acme Privacy Policy
 

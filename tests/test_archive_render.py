@@ -18,15 +18,15 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 from wall_pages import POLICY_CLAUSES, cloudflare_challenge, spa_script, spa_shell
 
-from archive.fetch import Fetcher
-from archive.render import Renderer
-from archive.track import track_source
+from clausewatch.archive.fetch import Fetcher
+from clausewatch.archive.render import Renderer
+from clausewatch.archive.track import track_source
 from clausewatch.cli import app
-from clausewatch.errors import InputError
-from clausewatch.settings import Settings, reset_settings
-from schemas.sources import SourceDecl
-from storage.db import session_scope
-from storage.models.archive import FetchAttempt, Version
+from clausewatch.core.errors import InputError
+from clausewatch.core.settings import Settings, reset_settings
+from clausewatch.schemas.sources import SourceDecl
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.archive import FetchAttempt, Version
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 JS = {"Content-Type": "text/javascript"}

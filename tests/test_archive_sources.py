@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archive.declarations import load_sources, resolve_location, validate_sources
+from clausewatch.archive.declarations import load_sources, resolve_location, validate_sources
 from clausewatch.cli import app
-from clausewatch.errors import ConfigError
-from clausewatch.settings import SAMPLE_SOURCES
+from clausewatch.core.errors import ConfigError
+from clausewatch.core.settings import SAMPLE_SOURCES
 
 BAD = """\
 sources:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from archive.declarations import validate_sources
-from schemas.sources import SourceDecl
+from clausewatch.archive.declarations import validate_sources
+from clausewatch.schemas.sources import SourceDecl
 
 PARTS = """\
 sources:

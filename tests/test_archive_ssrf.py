@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from archive import ssrf
-from archive.fetch import Fetcher
-from clausewatch.settings import Settings
+from clausewatch.archive import ssrf
+from clausewatch.archive.fetch import Fetcher
+from clausewatch.core.settings import Settings
 
 # Each reaches a private IPv4 address through a translation mechanism.
 EMBEDDING_PRIVATE = [

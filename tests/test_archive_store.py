@@ -12,9 +12,9 @@ from archive_helpers import Reply, http_server
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from archive.importer import import_tree
-from archive.snapshots import snapshot_path
-from archive.store import (
+from clausewatch.archive.importer import import_tree
+from clausewatch.archive.snapshots import snapshot_path
+from clausewatch.archive.store import (
     OutOfOrderError,
     document_versions,
     get_or_create_document,
@@ -24,12 +24,12 @@ from archive.store import (
     version_changes,
     version_clauses,
 )
-from archive.track import track_source
+from clausewatch.archive.track import track_source
 from clausewatch.cli import app
-from clausewatch.settings import reset_settings
-from schemas.sources import SourceDecl
-from storage.db import session_scope
-from storage.models.archive import Change, Clause, FetchAttempt, Snapshot, Version
+from clausewatch.core.settings import reset_settings
+from clausewatch.schemas.sources import SourceDecl
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.archive import Change, Clause, FetchAttempt, Snapshot, Version
 from tests.conftest import POLICIES
 
 V1 = """# Acme Privacy Policy

@@ -11,16 +11,16 @@ import pytest
 from archive_helpers import Reply, http_server
 from sqlalchemy import func, select
 
-import archive.normalize
-import archive.page
-import archive.track
-from archive.declarations import load_sources
-from archive.store import get_or_create_document, record_version
-from archive.track import track_source
-from clausewatch.settings import reset_settings
-from schemas.sources import SourceDecl, TrackOutcome
-from storage.db import session_scope
-from storage.models.archive import FetchAttempt, Version
+import clausewatch.archive.normalize
+import clausewatch.archive.page
+import clausewatch.archive.track
+from clausewatch.archive.declarations import load_sources
+from clausewatch.archive.store import get_or_create_document, record_version
+from clausewatch.archive.track import track_source
+from clausewatch.core.settings import reset_settings
+from clausewatch.schemas.sources import SourceDecl, TrackOutcome
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.archive import FetchAttempt, Version
 
 PAGE = """<html><head><meta charset="utf-8"></head><body><nav>Menu</nav>
 <article><h1>Acme Terms</h1><p>You may cancel at any time.</p>
@@ -40,7 +40,7 @@ class Normaliser:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
         self.fail = False
-        real: Callable[..., str] = archive.page.page_markdown
+        real: Callable[..., str] = clausewatch.archive.page.page_markdown
 
         def counted(*args: Any, **kwargs: Any) -> str:
             self.calls += 1
@@ -48,7 +48,7 @@ class Normaliser:
                 raise AssertionError("normalised although the raw bytes did not change")
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(archive.track, "page_markdown", counted)
+        monkeypatch.setattr(clausewatch.archive.track, "page_markdown", counted)
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def test_a_normaliser_change_renormalises(
     source = _declare(tmp_path)
     assert _track(source, 1).status == "new"
     assert _track(source, 2).status == "unchanged" and normaliser.calls == 1
-    monkeypatch.setattr(archive.normalize, "_normaliser_identity", lambda: "v-next")
+    monkeypatch.setattr(clausewatch.archive.normalize, "_normaliser_identity", lambda: "v-next")
     assert _track(source, 3).status == "unchanged" and normaliser.calls == 2
     assert _track(source, 4).status == "unchanged" and normaliser.calls == 2
     keys = [a.normalise_key for a in _attempts()]
@@ -166,7 +166,7 @@ def test_a_normaliser_change_renormalises(
 
 
 def test_normalisation_key_covers_every_input() -> None:
-    from archive.normalize import normalisation_key
+    from clausewatch.archive.normalize import normalisation_key
 
     base: dict[str, Any] = {
         "content_type": "text/html",

@@ -24,14 +24,14 @@ from wall_pages import (
     stub_page,
 )
 
-from archive.drastic import drastic_change
-from archive.snapshots import read_snapshot
-from archive.track import track_source
-from archive.walls import WALLS_FILE, detect_wall, load_walls
-from clausewatch.settings import reset_settings
-from schemas.sources import SourceDecl, TrackOutcome
-from storage.db import session_scope
-from storage.models.archive import Change, FetchAttempt, Version
+from clausewatch.archive.drastic import drastic_change
+from clausewatch.archive.snapshots import read_snapshot
+from clausewatch.archive.track import track_source
+from clausewatch.archive.walls import WALLS_FILE, detect_wall, load_walls
+from clausewatch.core.settings import reset_settings
+from clausewatch.schemas.sources import SourceDecl, TrackOutcome
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.archive import Change, FetchAttempt, Version
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -56,7 +56,7 @@ def _outcomes() -> list[str]:
 
 
 def _pending_drafts() -> list[tuple[int, str]]:
-    from flows.tasks import pending_changes
+    from clausewatch.flows.tasks import pending_changes
 
     return pending_changes.fn()
 

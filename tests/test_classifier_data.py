@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from classifier.data import load_approved_drafts, load_claudette, load_examples, parse_tags
-from clausewatch.errors import InputError
-from schemas.taxonomy import CATEGORIES, UNFAIR_TOS_SLUGS
+from clausewatch.classifier.data import (
+    load_approved_drafts,
+    load_claudette,
+    load_examples,
+    parse_tags,
+)
+from clausewatch.core.errors import InputError
+from clausewatch.schemas.taxonomy import CATEGORIES, UNFAIR_TOS_SLUGS
 from tests.classifier_support import write_claudette
 
 
@@ -63,8 +68,8 @@ def test_bad_example_file(tmp_path: Path) -> None:
 
 
 def test_approved_drafts_become_examples(workspace: Path) -> None:
-    from storage.db import session_scope
-    from storage.models.drafts import Draft
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models.drafts import Draft
 
     def draft(status: str, text: str, cats: list[str], n: int) -> Draft:
         return Draft(
@@ -92,7 +97,7 @@ def test_approved_drafts_become_examples(workspace: Path) -> None:
 
 
 def test_user_data_alone_defines_the_labels_it_annotates(tmp_path: Path) -> None:
-    from classifier.train import defer_to
+    from clausewatch.classifier.train import defer_to
 
     user = load_claudette(write_claudette(tmp_path))
     extra = defer_to(user, load_examples())
@@ -101,6 +106,6 @@ def test_user_data_alone_defines_the_labels_it_annotates(tmp_path: Path) -> None
     assert all(not (labels & owned) for labels in extra.labels)
     assert any("children" in labels for labels in extra.labels)
     # with no user data the examples keep every label
-    from classifier.data import LabelledSet
+    from clausewatch.classifier.data import LabelledSet
 
     assert len(defer_to(LabelledSet(), load_examples())) == len(load_examples())

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from classifier import model as model_module
-from classifier import predict_categories, store
-from classifier.cv import cross_val_predict
-from classifier.data import LabelledSet, load_claudette, load_examples
-from classifier.llm_opinion import llm_classify, parse_categories
-from classifier.model import ClauseClassifier, TrainParams, best_threshold
+from clausewatch.classifier import model as model_module
+from clausewatch.classifier import predict_categories, store
+from clausewatch.classifier.cv import cross_val_predict
+from clausewatch.classifier.data import LabelledSet, load_claudette, load_examples
+from clausewatch.classifier.llm_opinion import llm_classify, parse_categories
+from clausewatch.classifier.model import ClauseClassifier, TrainParams, best_threshold
 from clausewatch.cli import app
-from llm import fake
-from llm.base import LLMRequest
+from clausewatch.llm import fake
+from clausewatch.llm.base import LLMRequest
 from tests.classifier_support import copies, write_claudette
 
 
@@ -81,8 +81,8 @@ def test_train_cli_keeps_model_in_workspace(workspace: Path, tmp_path: Path) -> 
     info = CliRunner().invoke(app, ["classifier", "info"])
     assert "trained" in info.output
     # scoring the trained model on its own training data is flagged as in-sample
-    from evals.registry import RunOptions
-    from evals.runner import run_suite
+    from clausewatch.evals.registry import RunOptions
+    from clausewatch.evals.runner import run_suite
 
     report = run_suite("clause-classification", RunOptions(data=data))
     assert report.meta["model"] == "trained"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from clauses.align import align
-from clauses.segment import segment
+from clausewatch.clauses.align import align
+from clausewatch.clauses.segment import segment
 from tests.conftest import POLICIES
 
 OLD = """# Terms
@@ -199,8 +199,8 @@ def test_a_clause_changing_section_does_not_make_its_neighbours_move() -> None:
 
 
 def test_clause_rewritten_in_its_slot_is_modified_not_removed_and_added() -> None:
-    from clauses.align import align
-    from clauses.segment import segment
+    from clausewatch.clauses.align import align
+    from clausewatch.clauses.segment import segment
 
     before = (
         "# Policy\n\n## Use\n\nWe use data to run the service.\n\n"
@@ -222,8 +222,8 @@ def test_clause_rewritten_in_its_slot_is_modified_not_removed_and_added() -> Non
 
 
 def test_unrelated_clause_in_the_same_slot_stays_removed_and_added() -> None:
-    from clauses.align import align
-    from clauses.segment import segment
+    from clausewatch.clauses.align import align
+    from clausewatch.clauses.segment import segment
 
     before = "# P\n\n## A\n\nAlpha one.\n\nPayments are charged monthly in advance.\n\nOmega.\n"
     after = "# P\n\n## A\n\nAlpha one.\n\nChildren under thirteen may not register.\n\nOmega.\n"
@@ -234,8 +234,8 @@ def test_unrelated_clause_in_the_same_slot_stays_removed_and_added() -> None:
 _DIGEST_SCRIPT = """
 import hashlib, sys
 from pathlib import Path
-from clauses.align import align
-from clauses.segment import segment
+from clausewatch.clauses.align import align
+from clausewatch.clauses.segment import segment
 h = hashlib.sha256()
 for old, new in zip(sys.argv[1::2], sys.argv[2::2]):
     a = segment(Path(old).read_text(encoding="utf-8"), with_tokens=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clausewatch.cli import main
-from clausewatch.settings import reset_settings
+from clausewatch.core.settings import reset_settings
 from tests.conftest import POLICIES
 
 CLAUDE = POLICIES / "claude-ai" / "privacy_policy"

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clauses import edits
-from clauses.align import align
-from clauses.canonical import canonical
-from clauses.segment import segment
-from schemas.clauses import ClauseSeg
+from clausewatch.clauses import edits
+from clausewatch.clauses.align import align
+from clausewatch.clauses.canonical import canonical
+from clausewatch.clauses.segment import segment
+from clausewatch.schemas.clauses import ClauseSeg
 from tests.conftest import POLICIES
 
 pytestmark = pytest.mark.shared_data

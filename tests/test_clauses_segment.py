@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from clauses.canonical import canonical, is_date_line
-from clauses.segment import segment
+from clausewatch.clauses.canonical import canonical, is_date_line
+from clausewatch.clauses.segment import segment
 from tests.conftest import POLICIES
 
 DOC = """Privacy Policy

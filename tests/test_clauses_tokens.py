@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch import tokens
+from clausewatch.core import tokens
 
 O200K = "fb374d419588a4632f3f557e76b4b70aebbca790"
 CL100K = "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"
@@ -26,7 +26,7 @@ socket.socket.connect = refuse
 socket.create_connection = refuse
 socket.getaddrinfo = refuse
 
-from clausewatch.tokens import count_tokens, ensure_tiktoken_files
+from clausewatch.core.tokens import count_tokens, ensure_tiktoken_files
 import tiktoken
 
 ensure_tiktoken_files()

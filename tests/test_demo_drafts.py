@@ -12,19 +12,19 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
+from clausewatch.drafting.demo import DEMO_BACKEND, load_entries
+from clausewatch.drafting.examples import approved_examples
+from clausewatch.drafting.service import process_redrafts
+from clausewatch.drafting.summary import summarize_version
+from clausewatch.flows.tasks import plan_drafts
+from clausewatch.llm import fake
+from clausewatch.publication.catalog import load_catalog
+from clausewatch.publication.dataset import DATASET_PATH, SCHEMA_PATH
+from clausewatch.publication.site import render_site
+from clausewatch.review import service
 from clausewatch.status import collect
-from drafting.demo import DEMO_BACKEND, load_entries
-from drafting.examples import approved_examples
-from drafting.service import process_redrafts
-from drafting.summary import summarize_version
-from flows.tasks import plan_drafts
-from llm import fake
-from publication.catalog import load_catalog
-from publication.dataset import DATASET_PATH, SCHEMA_PATH
-from publication.site import render_site
-from review import service
-from storage.db import session_scope
-from storage.models import Change, Draft
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Change, Draft
 from tests.flows_support import responder
 
 runner = CliRunner()
@@ -127,7 +127,7 @@ def test_redraft_of_a_demo_draft_never_shows_the_demo_text_to_the_model(
 
 @pytest.mark.parametrize("field", ["match", "analysis"])
 def test_demo_file_is_validated(tmp_path: Path, field: str) -> None:
-    from clausewatch.errors import ConfigError
+    from clausewatch.core.errors import ConfigError
 
     bad = tmp_path / "analyses.yaml"
     entry: dict[str, Any] = {

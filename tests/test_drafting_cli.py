@@ -14,12 +14,12 @@ import pytest
 from drafting_support import VALID
 from typer.testing import CliRunner
 
-from clauses.segment import segment
+from clausewatch.clauses.segment import segment
 from clausewatch.cli import app
-from clausewatch.errors import InputError
-from llm import fake
-from llm.base import LLMRequest
-from schemas.analysis import ProvisionAnalysis
+from clausewatch.core.errors import InputError
+from clausewatch.llm import fake
+from clausewatch.llm.base import LLMRequest
+from clausewatch.schemas.analysis import ProvisionAnalysis
 
 OLD = """# Example Privacy Policy
 
@@ -72,8 +72,8 @@ def docs(tmp_path: Path) -> tuple[Path, Path, str]:
 @pytest.fixture
 def no_retrieval(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip the (slow, first-use) vector store and classifier where a test is not about them."""
-    from drafting import service
-    from drafting.retrieve import Retrieved
+    from clausewatch.drafting import service
+    from clausewatch.drafting.retrieve import Retrieved
 
     monkeypatch.setattr(service, "retrieve", lambda text, **_: Retrieved(notes=["stubbed"]))
     monkeypatch.setattr(service, "category_hint", lambda text, notes: [])

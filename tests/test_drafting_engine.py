@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from drafting_support import CLAUSE, VALID, answer, make_ctx, modified_change, with_change
 
-from clausewatch.errors import TransientError
-from clausewatch.settings import reset_settings
-from drafting.engine import draft_analysis
-from drafting.sentences import normalize_ws
-from llm.fake import FakeLLM
-from schemas.analysis import ProvisionAnalysis
+from clausewatch.core.errors import TransientError
+from clausewatch.core.settings import reset_settings
+from clausewatch.drafting.engine import draft_analysis
+from clausewatch.drafting.sentences import normalize_ws
+from clausewatch.llm.fake import FakeLLM
+from clausewatch.schemas.analysis import ProvisionAnalysis
 
 
 def _reask_text(llm: FakeLLM, n: int) -> str:
@@ -311,8 +311,8 @@ def test_without_picks_the_first_points_of_the_category_are_used(workspace: Path
 def test_one_budget_for_all_the_calls_of_a_draft(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from llm.base import LLMRequest, LLMResponse
-    from llm.progress import remaining_budget
+    from clausewatch.llm.base import LLMRequest, LLMResponse
+    from clausewatch.llm.progress import remaining_budget
 
     left: list[float | None] = []
 

@@ -8,12 +8,12 @@ import jsonschema
 import pytest
 from drafting_support import CATALOGUE, CLAUSE, COMPARABLES, answer, make_ctx, with_change
 
-from drafting.answer import build_answer_schema
-from drafting.grounding import GroundingSources, check_grounding
-from drafting.prompting import prepare
-from drafting.sentences import split_sentences
-from schemas.analysis import ProvisionAnalysis, analysis_json_schema
-from schemas.taxonomy import CATEGORIES
+from clausewatch.drafting.answer import build_answer_schema
+from clausewatch.drafting.grounding import GroundingSources, check_grounding
+from clausewatch.drafting.prompting import prepare
+from clausewatch.drafting.sentences import split_sentences
+from clausewatch.schemas.analysis import ProvisionAnalysis, analysis_json_schema
+from clausewatch.schemas.taxonomy import CATEGORIES
 
 
 def _analysis(**changes: Any) -> ProvisionAnalysis:

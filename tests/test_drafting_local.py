@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from conftest import POLICIES
 
-from drafting.context import ChangeInput, ClauseInput
-from drafting.engine import draft_analysis
-from drafting.grounding import GroundingSources, check_grounding
-from drafting.service import build_context
-from schemas.analysis import ProvisionAnalysis
-from schemas.taxonomy import CATEGORIES
-from storage.db import session_scope
+from clausewatch.drafting.context import ChangeInput, ClauseInput
+from clausewatch.drafting.engine import draft_analysis
+from clausewatch.drafting.grounding import GroundingSources, check_grounding
+from clausewatch.drafting.service import build_context
+from clausewatch.schemas.analysis import ProvisionAnalysis
+from clausewatch.schemas.taxonomy import CATEGORIES
+from clausewatch.storage.db import session_scope
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,7 @@ def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def local_workspace(
     workspace: Path, shared_models: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
-    from clausewatch.settings import reset_settings
+    from clausewatch.core.settings import reset_settings
 
     # this checks what the model writes, not how fast: a busy CI machine may need more than
     # the default per-draft budget
@@ -42,8 +42,8 @@ def local_workspace(
 
 
 def _first_modified(doc: Path) -> tuple[ClauseInput, ChangeInput]:
-    from clauses.align import align
-    from clauses.segment import segment
+    from clausewatch.clauses.align import align
+    from clausewatch.clauses.segment import segment
 
     files = sorted(doc.glob("*.md"))
     for old_path, new_path in itertools.pairwise(files):
@@ -62,7 +62,7 @@ def _first_modified(doc: Path) -> tuple[ClauseInput, ChangeInput]:
 @pytest.mark.slow
 @pytest.mark.parametrize("doc", ["cursor/privacy_policy", "claude-ai/privacy_policy"])
 def test_local_model_drafts_a_real_changed_clause(local_workspace: Path, doc: str) -> None:
-    from llm.factory import get_llm
+    from clausewatch.llm.factory import get_llm
 
     clause, change = _first_modified(POLICIES / doc)
     with session_scope() as session:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from drafting_support import CATALOGUE, COMPARABLES
 
-from drafting.retrieve import keyword_candidates, retrieve
-from schemas.retrieval import Comparable, RegulationCandidate
+from clausewatch.drafting.retrieve import keyword_candidates, retrieve
+from clausewatch.schemas.retrieval import Comparable, RegulationCandidate
 
 
 def test_vector_store_errors_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    import vectorstore.retrieval as vr
+    import clausewatch.vectorstore.retrieval as vr
 
     def broken(*args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("collection does not exist")
@@ -31,7 +31,7 @@ def test_vector_store_errors_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_results_are_filtered(monkeypatch: pytest.MonkeyPatch) -> None:
-    import vectorstore.retrieval as vr
+    import clausewatch.vectorstore.retrieval as vr
 
     own = Comparable(platform="acme", doc_type="p", clause_id="own", text="x", score=1.0)
     monkeypatch.setattr(vr, "similar_provisions", lambda *a, **k: [own, *COMPARABLES])

@@ -12,15 +12,15 @@ from drafting_support import CATALOGUE, CLAUSE, COMPARABLES, OLD_CLAUSE, answer,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clausewatch.errors import InputError
-from drafting import service
-from drafting.retrieve import Retrieved
-from drafting.service import draft_change, process_redrafts
-from drafting.summary import summarize_version
-from llm.fake import FakeLLM
-from schemas.retrieval import RegulationCandidate
-from storage.db import session_scope
-from storage.models import Change, Clause, Document, Draft, DraftEvent, LLMCall, Version
+from clausewatch.core.errors import InputError
+from clausewatch.drafting import service
+from clausewatch.drafting.retrieve import Retrieved
+from clausewatch.drafting.service import draft_change, process_redrafts
+from clausewatch.drafting.summary import summarize_version
+from clausewatch.llm.fake import FakeLLM
+from clausewatch.schemas.retrieval import RegulationCandidate
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Change, Clause, Document, Draft, DraftEvent, LLMCall, Version
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_process_redrafts(db_workspace: Path, stub_retrieval: None) -> None:
 def test_approved_analyses_become_examples(
     db_workspace: Path, stub_retrieval: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from drafting import examples
+    from clausewatch.drafting import examples
 
     # a deterministic embedder: every text is similar
     monkeypatch.setattr(examples, "_default_embed", lambda texts: [[1.0, 0.5]] * len(texts))
@@ -237,7 +237,7 @@ def test_approved_analyses_become_examples(
 def test_examples_fall_back_to_word_overlap(
     db_workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from drafting import examples
+    from clausewatch.drafting import examples
 
     def broken(texts: list[str]) -> list[list[float]]:
         raise RuntimeError("no embedder")

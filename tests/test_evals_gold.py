@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import BaseModel
 
-from clausewatch.errors import InputError
-from evals.catalogue_check import check_provision_ids
-from evals.gold import GOLD_DIR, SPLITS, gold_file, load_jsonl
-from schemas.evals import AnalysisCase, ChangeDetectionCase, RetrievalCase
-from schemas.taxonomy import CATEGORIES
+from clausewatch.core.errors import InputError
+from clausewatch.evals.catalogue_check import check_provision_ids
+from clausewatch.evals.gold import GOLD_DIR, SPLITS, gold_file, load_jsonl
+from clausewatch.schemas.evals import AnalysisCase, ChangeDetectionCase, RetrievalCase
+from clausewatch.schemas.taxonomy import CATEGORIES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -187,7 +187,7 @@ def test_unknown_split_is_an_input_error() -> None:
 def test_no_classifier_example_is_quoted_in_the_gold() -> None:
     """A classifier example sentence verbatim in a gold clause scores the classifier on its own
     training data (an-55 quoted one)."""
-    from classifier.data import load_examples
+    from clausewatch.classifier.data import load_examples
 
     clauses = [" ".join(c.clause.split()).lower() for c in _both("analysis", AnalysisCase)]
     texts = load_examples().texts

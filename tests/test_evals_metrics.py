@@ -6,10 +6,17 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from evals.metrics import PRF, lexglue_f1, multilabel_f1, recall_at_k, reciprocal_rank, set_f1
-from evals.pricing import cost_usd
-from evals.suites.analysis import article_level
-from schemas.jurisdictions import normalise, normalise_all
+from clausewatch.evals.metrics import (
+    PRF,
+    lexglue_f1,
+    multilabel_f1,
+    recall_at_k,
+    reciprocal_rank,
+    set_f1,
+)
+from clausewatch.evals.pricing import cost_usd
+from clausewatch.evals.suites.analysis import article_level
+from clausewatch.schemas.jurisdictions import normalise, normalise_all
 
 LABELS = ["a", "b"]
 

@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.errors import ConfigError
-from evals.report import compare, load_report, to_markdown, write_outputs
-from evals.thresholds import check, load_thresholds
-from schemas.evals import CaseResult, EvalReport
+from clausewatch.core.errors import ConfigError
+from clausewatch.evals.report import compare, load_report, to_markdown, write_outputs
+from clausewatch.evals.thresholds import check, load_thresholds
+from clausewatch.schemas.evals import CaseResult, EvalReport
 
 
 def _report(**metrics: float) -> EvalReport:
@@ -61,7 +61,7 @@ def test_bad_thresholds_file(tmp_path: Path) -> None:
 
 
 def test_shipped_thresholds_cover_every_suite() -> None:
-    from evals.registry import suite_names
+    from clausewatch.evals.registry import suite_names
 
     gates = load_thresholds()
     assert set(gates) == set(suite_names())

@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.errors import InputError
-from evals.registry import RunOptions
-from evals.runner import run_suite
-from llm import fake
-from llm.base import LLMRequest
+from clausewatch.core.errors import InputError
+from clausewatch.evals.registry import RunOptions
+from clausewatch.evals.runner import run_suite
+from clausewatch.llm import fake
+from clausewatch.llm.base import LLMRequest
 from tests.classifier_support import write_claudette
 from tests.conftest import SHARED_DATA
 
@@ -214,7 +214,7 @@ def test_labels_gate_holds_on_dev(workspace: Path) -> None:
     """The release gate on the labels that matter (category, regulation, jurisdiction F1,
     exposure accuracy), on the whole dev part: a regression in the classifier, the mapper,
     the catalogue's engaged_by data or a rubric fails here."""
-    from evals.thresholds import THRESHOLDS_FILE, check, load_thresholds
+    from clausewatch.evals.thresholds import THRESHOLDS_FILE, check, load_thresholds
 
     gates = load_thresholds(THRESHOLDS_FILE)
     assert {g.metric for g in gates["labels"]} >= {

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.errors import ConfigError
+from clausewatch.core.errors import ConfigError
+from clausewatch.drafting.priority import Candidate, PriorityRule, load_rule, rank
+from clausewatch.flows.budget import DraftBudget, deferral_line, estimate_from_speed
+from clausewatch.flows.live import RunProgress
+from clausewatch.flows.progress import LineDisplay
 from clausewatch.status import running_lines
-from drafting.priority import Candidate, PriorityRule, load_rule, rank
-from flows.budget import DraftBudget, deferral_line, estimate_from_speed
-from flows.live import RunProgress
-from flows.progress import LineDisplay
 
 
 class Clock:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.settings import SAMPLE_SOURCES
+from clausewatch.core.settings import SAMPLE_SOURCES
 from tests.conftest import REPO
 
 LIVE = SAMPLE_SOURCES.parent / "live"

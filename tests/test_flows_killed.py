@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from flows.monitor import monitor_flow
-from llm import fake
-from storage.db import forget_engines, session_scope
-from storage.models import Change, Clause, Draft, LLMCall, Run, Version
+from clausewatch.flows.monitor import monitor_flow
+from clausewatch.llm import fake
+from clausewatch.storage.db import forget_engines, session_scope
+from clausewatch.storage.models import Change, Clause, Draft, LLMCall, Run, Version
 from tests.conftest import REPO
 from tests.flows_support import CHILD_RUN, responder
 
@@ -97,8 +97,8 @@ def test_killed_run_is_completed_without_duplicates(
         statuses = [r.status for r in session.scalars(select(Run).order_by(Run.id))]
     assert statuses == ["interrupted", "ok"]  # the killed run is not left "running"
 
-    from vectorstore.indexing import current_entries
-    from vectorstore.store import open_store
+    from clausewatch.vectorstore.indexing import current_entries
+    from clausewatch.vectorstore.store import open_store
 
     with session_scope() as session:
         wanted = current_entries(session)

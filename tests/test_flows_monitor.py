@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import archive.track
-from flows.monitor import SAMPLE_HISTORY, RunIncomplete, monitor_flow, run_monitor
-from llm import fake
-from storage.db import session_scope
-from storage.models import Change, Clause, Draft, LLMCall, Run, Version
+import clausewatch.archive.track
+from clausewatch.flows.monitor import SAMPLE_HISTORY, RunIncomplete, monitor_flow, run_monitor
+from clausewatch.llm import fake
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Change, Clause, Draft, LLMCall, Run, Version
+from clausewatch.vectorstore.store import ChromaVectorStore
 from tests.flows_support import responder
 from tests.wall_pages import cloudflare_challenge
-from vectorstore.store import ChromaVectorStore
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -51,7 +51,7 @@ def test_sample_two_runs_draft_once(db_workspace: Path, monkeypatch: pytest.Monk
         assert calls_after_first >= material
 
         # nothing changed: no page is normalised again, no vector-store entry is read
-        monkeypatch.setattr(archive.track, "page_markdown", _refuse)
+        monkeypatch.setattr(clausewatch.archive.track, "page_markdown", _refuse)
         monkeypatch.setattr(ChromaVectorStore, "get", _refuse)
         second = monitor_flow()
         assert second.status == "ok", second.failures
@@ -72,7 +72,7 @@ def test_cosmetic_page_records_version_without_changes(workspace: Path) -> None:
     with fake.scripted(responder=responder):
         monitor_flow()
     with session_scope() as session:
-        from storage.models import Document
+        from clausewatch.storage.models import Document
 
         doc = session.scalars(
             select(Document).where(
@@ -119,7 +119,7 @@ def test_failed_source_is_recorded_and_others_go_on(workspace: Path, tmp_path: P
 
 
 def test_llm_failure_on_one_change_does_not_stop_the_others(workspace: Path) -> None:
-    from clausewatch.errors import InputError
+    from clausewatch.core.errors import InputError
 
     seen: list[str] = []
 

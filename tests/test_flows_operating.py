@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.errors import TransientError
-from llm import fake
-from llm.base import LLMRequest
-from llm.calls import complete_logged
+from clausewatch.core.errors import TransientError
+from clausewatch.llm import fake
+from clausewatch.llm.base import LLMRequest
+from clausewatch.llm.calls import complete_logged
 from tests.flows_support import responder
 
 
@@ -25,7 +25,7 @@ def _request(i: int) -> LLMRequest:
 
 
 def test_the_monitor_deployment_runs_one_at_a_time() -> None:
-    from flows.monitor import monitor_deployment
+    from clausewatch.flows.monitor import monitor_deployment
 
     deployment = monitor_deployment("daily", cron="0 6 * * *")
     assert deployment.concurrency_limit == 1

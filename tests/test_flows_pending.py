@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from archive.store import get_or_create_document, record_version
-from drafting.service import draft_change
-from flows.tasks import pending_changes
-from llm import fake
-from storage.db import session_scope
+from clausewatch.archive.store import get_or_create_document, record_version
+from clausewatch.drafting.service import draft_change
+from clausewatch.flows.tasks import pending_changes
+from clausewatch.llm import fake
+from clausewatch.storage.db import session_scope
 from tests.flows_support import responder
 
 OLD = "# Terms\n\n## Fees\n\nFees are charged monthly.\n\n## Law\n\nEnglish law applies.\n"

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from flows.monitor import monitor_flow
-from flows.publish import digest_flow, publish_flow
-from llm import fake
-from review.service import approve, edit_draft
-from storage.db import session_scope
-from storage.models import Draft, Run
+from clausewatch.flows.monitor import monitor_flow
+from clausewatch.flows.publish import digest_flow, publish_flow
+from clausewatch.llm import fake
+from clausewatch.review.service import approve, edit_draft
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Draft, Run
 from tests.flows_support import responder
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -19,16 +19,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from storage.db import forget_engines, session_scope
-from storage.models import Change, Draft, Run, Version
-from storage.runlock import holder
+from clausewatch.storage.db import forget_engines, session_scope
+from clausewatch.storage.models import Change, Draft, Run, Version
+from clausewatch.storage.runlock import holder
 from tests.conftest import REPO
 
 MATERIAL = ("added", "removed", "modified")
 
 CLI_CHILD = """
 import os, pathlib, sys, time
-from llm import fake
+from clausewatch.llm import fake
 from tests.flows_support import responder
 delay = float(os.environ.get("CW_TEST_LLM_DELAY", "0"))
 marker = os.environ.get("CW_TEST_LLM_MARKER")

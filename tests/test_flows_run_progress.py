@@ -13,18 +13,18 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-import flows.cli
+import clausewatch.flows.cli
 from clausewatch.cli import app
-from clausewatch.settings import reset_settings
+from clausewatch.core.settings import reset_settings
+from clausewatch.drafting.priority import load_rule
+from clausewatch.flows.monitor import monitor_flow
+from clausewatch.flows.tasks import clause_categories, plan_drafts
+from clausewatch.llm import fake
+from clausewatch.llm.base import LLMRequest
+from clausewatch.llm.progress import CallProgress, report
 from clausewatch.status import collect
-from drafting.priority import load_rule
-from flows.monitor import monitor_flow
-from flows.tasks import clause_categories, plan_drafts
-from llm import fake
-from llm.base import LLMRequest
-from llm.progress import CallProgress, report
-from storage.db import session_scope
-from storage.models import Change, Clause, Draft
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Change, Clause, Draft
 from tests.flows_support import responder
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -76,7 +76,7 @@ def test_progress_lines_as_they_happen_and_live_status(
     """Not a terminal: each draft's phases are written line by line while the run goes on
     (not only at the end), and the run row carries the live state ``status`` shows."""
     lines: list[str] = []
-    monkeypatch.setattr(flows.cli, "_line", lines.append)
+    monkeypatch.setattr(clausewatch.flows.cli, "_line", lines.append)
     seen: list[dict[str, Any]] = []
 
     def answering(request: LLMRequest) -> Any:

@@ -8,20 +8,20 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from clausewatch.errors import ConfigError
-from drafting.labels import (
+from clausewatch.core.errors import ConfigError
+from clausewatch.drafting.labels import (
     combine_categories,
     decide_exposure,
     decide_labels,
     derive_jurisdictions,
     named_in_text,
 )
-from prompts.rubrics import exposure_rubric, jurisdiction_rubric, load_rubric
-from regulations.catalogue import load_catalogue
-from regulations.mapper import MapperWeights, map_regulations, shortlist_candidates
-from schemas.jurisdictions import JURISDICTIONS, canonical, normalise_all
-from schemas.retrieval import RegulationCandidate, RegulationProvision
-from schemas.rubrics import ExposureRubric
+from clausewatch.prompts.rubrics import exposure_rubric, jurisdiction_rubric, load_rubric
+from clausewatch.regulations.catalogue import load_catalogue
+from clausewatch.regulations.mapper import MapperWeights, map_regulations, shortlist_candidates
+from clausewatch.schemas.jurisdictions import JURISDICTIONS, canonical, normalise_all
+from clausewatch.schemas.retrieval import RegulationCandidate, RegulationProvision
+from clausewatch.schemas.rubrics import ExposureRubric
 
 
 def _cands(*ids: str) -> list[RegulationCandidate]:
@@ -197,8 +197,8 @@ def test_rubrics_load_and_bad_ones_are_config_errors(tmp_path: Path) -> None:
 
 
 def test_playbooks_are_valid_and_rest_on_catalogue_provisions() -> None:
-    from prompts.rubrics import playbooks
-    from schemas.taxonomy import CATEGORIES
+    from clausewatch.prompts.rubrics import playbooks
+    from clausewatch.schemas.taxonomy import CATEGORIES
 
     books = playbooks()
     assert set(books.categories) == set(CATEGORIES)

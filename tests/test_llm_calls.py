@@ -13,14 +13,14 @@ import pytest
 from llm_http_fake import FakeOpenAIServer, completion, error
 from sqlalchemy import select
 
-from clausewatch.errors import InputError, TransientError
-from llm.base import LLMRequest
-from llm.calls import cache_key, complete_logged, usage_summary
-from llm.fake import FakeLLM
-from llm.openai_compat import OpenAICompatibleLLM
-from storage.db import session_scope
-from storage.models.base import utcnow
-from storage.models.drafts import LLMCall
+from clausewatch.core.errors import InputError, TransientError
+from clausewatch.llm.base import LLMRequest
+from clausewatch.llm.calls import cache_key, complete_logged, usage_summary
+from clausewatch.llm.fake import FakeLLM
+from clausewatch.llm.openai_compat import OpenAICompatibleLLM
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.base import utcnow
+from clausewatch.storage.models.drafts import LLMCall
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -125,7 +125,7 @@ def test_cache_can_be_bypassed(db_workspace: Path, monkeypatch: pytest.MonkeyPat
     complete_logged(llm, request())
     assert not complete_logged(llm, request(), use_cache=False).cached
     monkeypatch.setenv("CLAUSEWATCH_LLM_CACHE", "false")
-    from clausewatch.settings import reset_settings
+    from clausewatch.core.settings import reset_settings
 
     reset_settings()
     assert not complete_logged(llm, request()).cached

@@ -10,12 +10,12 @@ from llm_http_fake import FakeOpenAIServer, completion
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.settings import reset_settings
-from llm import fake
-from llm.base import LLMRequest
-from llm.calls import complete_logged
-from llm.model_files import MODEL_SHA256
-from llm.probe import probe_definition
+from clausewatch.core.settings import reset_settings
+from clausewatch.llm import fake
+from clausewatch.llm.base import LLMRequest
+from clausewatch.llm.calls import complete_logged
+from clausewatch.llm.model_files import MODEL_SHA256
+from clausewatch.llm.probe import probe_definition
 
 runner = CliRunner()
 

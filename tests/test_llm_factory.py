@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.errors import ConfigError
-from clausewatch.settings import reset_settings
-from llm.factory import get_llm, resolve
-from llm.local import LocalLLM
-from llm.model_files import MODEL_NAME, MODEL_SHA256
-from llm.openai_compat import OpenAICompatibleLLM
+from clausewatch.core.errors import ConfigError
+from clausewatch.core.settings import reset_settings
+from clausewatch.llm.factory import get_llm, resolve
+from clausewatch.llm.local import LocalLLM
+from clausewatch.llm.model_files import MODEL_NAME, MODEL_SHA256
+from clausewatch.llm.openai_compat import OpenAICompatibleLLM
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def env(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_auto_without_key_or_url_is_local(env: pytest.MonkeyPatch) -> None:
-    from llm.shared_server import Paths, current_state, stop_server
+    from clausewatch.llm.shared_server import Paths, current_state, stop_server
 
     stop_server(MODEL_SHA256[:16])  # a slow test earlier in the session may have left it running
     choice = resolve()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.errors import ConfigError, TransientError
-from llm import fake
-from llm.base import LLM, LLMRequest, LLMResponse
-from llm.factory import get_llm
+from clausewatch.core.errors import ConfigError, TransientError
+from clausewatch.llm import fake
+from clausewatch.llm.base import LLM, LLMRequest, LLMResponse
+from clausewatch.llm.factory import get_llm
 
 
 def request(text: str = "hello") -> LLMRequest:

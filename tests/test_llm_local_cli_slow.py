@@ -10,9 +10,9 @@ from llm_slow_support import link_model_into, shared_models_dir
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.settings import get_settings, reset_settings
-from llm.model_files import MODEL_SHA256
-from llm.shared_server import stop_server
+from clausewatch.core.settings import get_settings, reset_settings
+from clausewatch.llm.model_files import MODEL_SHA256
+from clausewatch.llm.shared_server import stop_server
 
 pytestmark = pytest.mark.slow
 

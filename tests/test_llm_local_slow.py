@@ -18,14 +18,14 @@ import psutil
 import pytest
 from llm_slow_support import shared_models_dir
 
-from llm import model_files
-from llm.base import LLMRequest
-from llm.calls import complete_logged
-from llm.local import LocalLLM, metrics
-from llm.probe import probe_definition, run_probe
-from llm.runtime import runtime_dir
-from llm.schemas import validation_errors
-from llm.shared_server import stop_server
+from clausewatch.llm import model_files
+from clausewatch.llm.base import LLMRequest
+from clausewatch.llm.calls import complete_logged
+from clausewatch.llm.local import LocalLLM, metrics
+from clausewatch.llm.probe import probe_definition, run_probe
+from clausewatch.llm.runtime import runtime_dir
+from clausewatch.llm.schemas import validation_errors
+from clausewatch.llm.shared_server import stop_server
 
 pytestmark = pytest.mark.slow
 KEY = model_files.MODEL_SHA256[:16]
@@ -149,7 +149,7 @@ def test_two_processes_share_the_one_real_server(local_llm: LocalLLM) -> None:
     daemons = [
         p
         for p in psutil.process_iter(["cmdline"])
-        if "llm.server_daemon" in (p.info["cmdline"] or [])
+        if "clausewatch.llm.server_daemon" in (p.info["cmdline"] or [])
         and KEY in (p.info["cmdline"] or [])
         and runtime_dir().as_posix() in (p.info["cmdline"] or [])
     ]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.errors import ConfigError
-from llm import model_files
+from clausewatch.core.errors import ConfigError
+from clausewatch.llm import model_files
 
 PARTS = [b"GGUF-part-one|", b"part-two|" * 1000, b"|three"]
 JOINED = b"".join(PARTS)

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from llm_http_fake import TOKEN_CHARS, FakeOpenAIServer, Reply, completion, error
 
-from clausewatch.errors import ConfigError, InputError, TransientError
-from llm import progress
-from llm.base import LLMRequest
-from llm.openai_compat import OpenAICompatibleLLM
-from llm.progress import (
+from clausewatch.core.errors import ConfigError, InputError, TransientError
+from clausewatch.llm import progress
+from clausewatch.llm.base import LLMRequest
+from clausewatch.llm.openai_compat import OpenAICompatibleLLM
+from clausewatch.llm.progress import (
     BudgetExceeded,
     CallProgress,
     StallTimeout,

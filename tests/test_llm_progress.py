@@ -1,4 +1,4 @@
-"""llm.progress: progress callbacks by context, per-draft budgets, measured speed."""
+"""clausewatch.llm.progress: progress callbacks by context, per-draft budgets, measured speed."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.errors import TransientError
-from llm import progress
-from llm.progress import (
+from clausewatch.core.errors import TransientError
+from clausewatch.llm import progress
+from clausewatch.llm.progress import (
     BudgetExceeded,
     CallProgress,
     StallTimeout,

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from fake_llm_engine import events
 
-from clausewatch.errors import ConfigError
-from flows.retry import only_transient
-from llm.base import LLMRequest
-from llm.local import LocalLLM
-from llm.progress import CallProgress, StallTimeout, reporting
-from llm.runtime import runtime_dir
-from llm.shared_server import Paths, current_state, is_alive, queue_length, stop_server
+from clausewatch.core.errors import ConfigError
+from clausewatch.flows.retry import only_transient
+from clausewatch.llm.base import LLMRequest
+from clausewatch.llm.local import LocalLLM
+from clausewatch.llm.progress import CallProgress, StallTimeout, reporting
+from clausewatch.llm.runtime import runtime_dir
+from clausewatch.llm.shared_server import Paths, current_state, is_alive, queue_length, stop_server
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

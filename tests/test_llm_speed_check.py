@@ -11,8 +11,8 @@ from llm_http_fake import FakeOpenAIServer, Reply, completion
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.settings import reset_settings
-from llm.speed_check import DraftSize, typical_draft, verdict
+from clausewatch.core.settings import reset_settings
+from clausewatch.llm.speed_check import DraftSize, typical_draft, verdict
 
 SIZE = DraftSize(1237, 444, "the analysis eval")
 
@@ -70,7 +70,7 @@ def test_no_speed_is_not_called_fast() -> None:
 
 
 def test_typical_draft_defaults_then_uses_the_workspace(db_workspace: Path) -> None:
-    from llm.calls import _record
+    from clausewatch.llm.calls import _record
 
     assert typical_draft() == SIZE
     for tokens_in, tokens_out in ((2000, 500), (1000, 300)):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from llm import threads
-from llm.threads import choose_threads, threads_for
+from clausewatch.llm import threads
+from clausewatch.llm.threads import choose_threads, threads_for
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_busy_cores_counts_a_busy_loop() -> None:
 
 
 def test_settings_default_is_auto(monkeypatch: pytest.MonkeyPatch) -> None:
-    from clausewatch.settings import Settings
+    from clausewatch.core.settings import Settings
 
     monkeypatch.delenv("CLAUSEWATCH_LLM_THREADS", raising=False)
     assert Settings().llm_threads == "auto"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from drafting_support import make_ctx, modified_change
 
-from drafting.prompting import PROMPT_ID, REASK_PROMPT_ID, prepare
-from prompts import PromptError, list_prompts, load_prompt
-from prompts.loader import data_filter
+from clausewatch.drafting.prompting import PROMPT_ID, REASK_PROMPT_ID, prepare
+from clausewatch.prompts import PromptError, list_prompts, load_prompt
+from clausewatch.prompts.loader import data_filter
 
 
 def test_every_template_declares_its_front_matter() -> None:
@@ -78,7 +78,7 @@ def test_hostile_clause_stays_inside_the_data_block() -> None:
 
 
 def test_examples_and_previous_drafts_are_data_too() -> None:
-    from drafting.context import Example, Redraft
+    from clausewatch.drafting.context import Example, Redraft
 
     ctx = make_ctx()
     ctx.examples = [

@@ -12,7 +12,7 @@ from publication_support import seed
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from storage.db import session_scope
+from clausewatch.storage.db import session_scope
 
 runner = CliRunner()
 
@@ -59,7 +59,7 @@ def test_subscribers_add_list_remove(workspace: Path) -> None:
 
 
 def test_subscribers_bad_input_is_a_clear_error(workspace: Path) -> None:
-    from clausewatch.errors import InputError
+    from clausewatch.core.errors import InputError
 
     for args, reason in (
         (["--email", "not-an-address"], "not an e-mail address"),
@@ -104,7 +104,7 @@ def test_subscribers_add_refuses_private_webhooks(
 ) -> None:
     """The fetcher's SSRF rules: loopback, private, link-local (cloud metadata), local names,
     and names that resolve to any of those are refused when the subscriber is added."""
-    from clausewatch.errors import InputError
+    from clausewatch.core.errors import InputError
 
     real = socket.getaddrinfo
 

@@ -22,15 +22,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from publication_support import UNAPPROVED_STATUSES, marker, seed
 
-from clausewatch.settings import reset_settings
-from publication.alerts import send_same_day_alerts
-from publication.demo import add_document, add_draft, add_version, clause_of
-from publication.digest import send_weekly_digest, week_window
-from publication.status import delivery_status
-from publication.subscriptions import add_subscriber
-from publication.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
-from storage.db import session_scope
-from storage.models import Delivery, Draft, Subscriber
+from clausewatch.core.settings import reset_settings
+from clausewatch.publication.alerts import send_same_day_alerts
+from clausewatch.publication.demo import add_document, add_draft, add_version, clause_of
+from clausewatch.publication.digest import send_weekly_digest, week_window
+from clausewatch.publication.status import delivery_status
+from clausewatch.publication.subscriptions import add_subscriber
+from clausewatch.publication.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Delivery, Draft, Subscriber
 
 LONG_AGO = datetime(2020, 1, 1)
 
@@ -398,7 +398,7 @@ def test_failed_digest_is_retried_by_the_next_weeks_run(
 def test_removing_a_subscriber_removes_its_records(
     delivery_env: Path, hook: tuple[Hook, str]
 ) -> None:
-    from publication.subscriptions import remove_subscriber
+    from clausewatch.publication.subscriptions import remove_subscriber
 
     _, base = hook
     sub_id, _ = _subscribe(channel="webhook", target=f"{base}/x", platforms=["nimbus-ai"])

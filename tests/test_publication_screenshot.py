@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from publication.screenshot import build_demo_site, screenshot
+from clausewatch.publication.screenshot import build_demo_site, screenshot
 
 
 @pytest.mark.slow

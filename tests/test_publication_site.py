@@ -16,11 +16,11 @@ import pytest
 from markupsafe import escape
 from publication_support import HOSTILE, MIDDLE_TEXT, UNAPPROVED_STATUSES, all_text, marker, seed
 
-from clausewatch.errors import InputError
-from publication.catalog import load_catalog
-from publication.site import build_site
-from storage.db import session_scope
-from storage.models import Draft
+from clausewatch.core.errors import InputError
+from clausewatch.publication.catalog import load_catalog
+from clausewatch.publication.site import build_site
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models import Draft
 
 
 @pytest.fixture
@@ -353,8 +353,8 @@ def test_bidi_controls_are_dropped_from_pages_feeds_dataset_and_payloads(
 ) -> None:
     """A right-to-left override in policy text or model output makes published text read
     differently from what it says ("Trojan Source"): no writer lets one through."""
-    from publication.messages import alert_message
-    from storage.models import Subscriber
+    from clausewatch.publication.messages import alert_message
+    from clausewatch.storage.models import Subscriber
 
     hidden = "".join(f"{c}x" for c in BIDI_CONTROLS)
     with session_scope() as session:
@@ -393,8 +393,8 @@ def test_bidi_controls_are_dropped_from_pages_feeds_dataset_and_payloads(
 def test_bad_site_url_or_output_path_is_a_clear_error(
     db_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clausewatch.errors import ConfigError
-    from clausewatch.settings import reset_settings
+    from clausewatch.core.errors import ConfigError
+    from clausewatch.core.settings import reset_settings
 
     blocker = tmp_path / "a-file"
     blocker.write_text("x")

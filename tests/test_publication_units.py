@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publication.digest import week_window
-from publication.mailer import one_line
-from publication.names import display_name, exposure_at_least, slugify
-from publication.render import relative_url
-from publication.webhook import sign, verify_signature
-from publication.writer import MANIFEST, write_tree
+from clausewatch.publication.digest import week_window
+from clausewatch.publication.mailer import one_line
+from clausewatch.publication.names import display_name, exposure_at_least, slugify
+from clausewatch.publication.render import relative_url
+from clausewatch.publication.webhook import sign, verify_signature
+from clausewatch.publication.writer import MANIFEST, write_tree
 
 segment = st.sampled_from(["a", "b", "platforms", "x-y", "index.html"])
 site_path = st.lists(segment, min_size=0, max_size=4).map(

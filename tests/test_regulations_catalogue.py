@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.errors import ConfigError
-from regulations.catalogue import citation, exists, load_catalogue, search_text
-from schemas.taxonomy import CATEGORIES
+from clausewatch.core.errors import ConfigError
+from clausewatch.regulations.catalogue import citation, exists, load_catalogue, search_text
+from clausewatch.schemas.taxonomy import CATEGORIES
 from tests.conftest import SHARED_DATA
 
 REGS = SHARED_DATA / "regulations"

@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.errors import InputError
-from regulations.fulltext import chunk_text, classify, read_chunks
-from regulations.index import import_fulltexts, index_catalogue, open_regulation_store
+from clausewatch.core.errors import InputError
+from clausewatch.regulations.fulltext import chunk_text, classify, read_chunks
+from clausewatch.regulations.index import import_fulltexts, index_catalogue, open_regulation_store
+from clausewatch.vectorstore.retrieval import regulation_candidates
+from clausewatch.vectorstore.store import VectorStore, forget_clients
 from tests.conftest import SHARED_DATA
-from vectorstore.retrieval import regulation_candidates
-from vectorstore.store import VectorStore, forget_clients
 
 REGS = SHARED_DATA / "regulations"
 PICK = [
@@ -147,7 +147,7 @@ def test_cli_import_and_search(texts: Path, workspace: Path) -> None:
 def test_imported_full_texts_do_not_degrade_the_gold_scores(
     texts: Path, store: VectorStore
 ) -> None:
-    from vectorstore.evaluation import evaluate_regulation_queries
+    from clausewatch.vectorstore.evaluation import evaluate_regulation_queries
 
     import_fulltexts(texts, store=store)
     result = evaluate_regulation_queries(store=store)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.errors import InputError
-from regulations.catalogue import exists
-from vectorstore.evaluation import GOLD_PATH, evaluate_regulation_queries, load_queries
-from vectorstore.store import forget_clients
+from clausewatch.core.errors import InputError
+from clausewatch.regulations.catalogue import exists
+from clausewatch.vectorstore.evaluation import GOLD_PATH, evaluate_regulation_queries, load_queries
+from clausewatch.vectorstore.store import forget_clients
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def _free_port() -> int:
 def server(workspace: Path) -> Iterator[str]:
     import uvicorn
 
-    from review.web.app import create_app
+    from clausewatch.review.web.app import create_app
 
     port = _free_port()
     config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
@@ -56,7 +56,7 @@ def server(workspace: Path) -> Iterator[str]:
 def test_editor_edits_and_approves_a_draft_in_chromium(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from storage.db import session_scope
+    from clausewatch.storage.db import session_scope
 
     add_user("erin", "editor")
     with session_scope() as db:
@@ -111,7 +111,7 @@ def test_editor_edits_and_approves_a_draft_in_chromium(server: str) -> None:
         finally:
             browser.close()
 
-    from review import service
+    from clausewatch.review import service
 
     with session_scope() as db:
         draft = service.get_draft(db, target)

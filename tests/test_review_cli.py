@@ -11,9 +11,9 @@ from review_helpers import PASSWORD, add_user, context, seed_draft, stub_draftin
 from typer.testing import CliRunner, Result
 
 from clausewatch.cli import app
-from review import service
-from review.errors import ReviewError
-from storage.db import session_scope
+from clausewatch.review import service
+from clausewatch.review.errors import ReviewError
+from clausewatch.storage.db import session_scope
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
@@ -92,7 +92,7 @@ def stub_retrieval(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_redraft_runs_drafting_and_the_new_draft_joins_the_queue(
     workspace: Path, stub_retrieval: None
 ) -> None:
-    from llm import fake
+    from clausewatch.llm import fake
 
     ctx = context(after=CLAUSE)
     ctx["change"] = None
@@ -183,7 +183,7 @@ def test_no_traceback_from_the_command_itself(workspace: Path) -> None:
 def test_the_cli_decides_only_as_an_existing_user_allowed_to_decide(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage.models.review import User
+    from clausewatch.storage.models.review import User
 
     with session_scope() as db:
         a, r, d = (seed_draft(db) for _ in range(3))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from review.diff import MAX_TOKENS, word_diff
+from clausewatch.review.diff import MAX_TOKENS, word_diff
 
 words = st.lists(st.sampled_from(["data", "30", "90", "days", "we", "<b>", "\n", "  ", "may"]))
 

@@ -11,18 +11,18 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from review_helpers import add_user, login, page_token, seed_draft
 
-from review import service
-from review.web.security import HEADERS
-from storage.db import session_scope
-from storage.models.review import LoginAttempt
+from clausewatch.review import service
+from clausewatch.review.web.security import HEADERS
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.review import LoginAttempt
 
 HUGE_IDS = ("99999999999999999999", str(2**63), str(2**31), "-99999999999999999999")
 
 
 @pytest.fixture
 def app(db_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
-    from clausewatch.settings import reset_settings
-    from review.web.app import create_app
+    from clausewatch.core.settings import reset_settings
+    from clausewatch.review.web.app import create_app
 
     monkeypatch.setenv("CLAUSEWATCH_REVIEW_RUN_REDRAFTS", "false")
     reset_settings()
@@ -109,7 +109,7 @@ def _attempts() -> int:
 def test_the_whole_request_body_is_bounded_before_parsing(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clausewatch.settings import get_settings
+    from clausewatch.core.settings import get_settings
 
     limit = get_settings().review_max_body_bytes
     assert limit == 1024 * 1024  # the documented default
@@ -165,8 +165,8 @@ def test_the_whole_request_body_is_bounded_before_parsing(
 
 
 def test_the_body_bound_is_a_setting(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from clausewatch.settings import reset_settings
-    from review.web.app import create_app
+    from clausewatch.core.settings import reset_settings
+    from clausewatch.review.web.app import create_app
 
     monkeypatch.setenv("CLAUSEWATCH_REVIEW_MAX_BODY_BYTES", "2000")
     reset_settings()
@@ -184,7 +184,7 @@ def test_a_streamed_body_is_cut_as_soon_as_it_passes_the_bound() -> None:
     from starlette.requests import Request
     from starlette.types import Message, Receive, Scope, Send
 
-    from review.web.middleware import BodyLimit
+    from clausewatch.review.web.middleware import BodyLimit
 
     pulled = 0
 

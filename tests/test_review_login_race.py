@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from review_helpers import PASSWORD, add_user, page_token
 from sqlalchemy import select
 
-from review import accounts
-from storage.db import session_scope
-from storage.models.review import LoginAttempt
+from clausewatch.review import accounts
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.review import LoginAttempt
 
 BURST = 60
 
@@ -38,8 +38,8 @@ class CountingHasher(PasswordHasher):
 
 @pytest.fixture
 def app(db_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
-    from clausewatch.settings import reset_settings
-    from review.web.app import create_app
+    from clausewatch.core.settings import reset_settings
+    from clausewatch.review.web.app import create_app
 
     reset_settings()
     return create_app()

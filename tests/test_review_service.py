@@ -9,16 +9,16 @@ import pytest
 from review_helpers import PASSWORD, analysis, seed_draft
 from sqlalchemy import select
 
-from review import accounts, service
-from review.errors import (
+from clausewatch.review import accounts, service
+from clausewatch.review.errors import (
     ConflictError,
     FieldErrors,
     RateLimitedError,
     ReviewError,
     TransitionError,
 )
-from storage.db import session_scope
-from storage.models.review import User
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.review import User
 
 
 def _seed_queue() -> dict[str, int]:
@@ -243,8 +243,8 @@ def test_accounts_and_rate_limited_authentication(db_workspace: Path) -> None:
 def test_old_login_attempts_are_pruned(db_workspace: Path) -> None:
     from datetime import timedelta
 
-    from storage.models.base import utcnow
-    from storage.models.review import LoginAttempt
+    from clausewatch.storage.models.base import utcnow
+    from clausewatch.storage.models.review import LoginAttempt
 
     with session_scope() as db:
         db.add(LoginAttempt(username="x", ip="1", at=utcnow() - timedelta(days=40)))
@@ -291,7 +291,7 @@ def test_approval_rechecks_grounding_after_edits(db_workspace: Path) -> None:
 
 
 def test_most_edited_fields_per_category(db_workspace: Path) -> None:
-    from review.insights import edited_fields_by_category
+    from clausewatch.review.insights import edited_fields_by_category
 
     with session_scope() as db:
         a = seed_draft(db)

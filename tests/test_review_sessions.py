@@ -12,17 +12,17 @@ from fastapi.testclient import TestClient
 from review_helpers import PASSWORD, add_user, login, page_token
 from sqlalchemy import func, select, update
 
-from review import accounts
-from review.web.security import SESSION_COOKIE
-from storage.db import session_scope
-from storage.models.base import utcnow
-from storage.models.review import ReviewSession
+from clausewatch.review import accounts
+from clausewatch.review.web.security import SESSION_COOKIE
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.base import utcnow
+from clausewatch.storage.models.review import ReviewSession
 
 
 @pytest.fixture
 def app(db_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
-    from clausewatch.settings import reset_settings
-    from review.web.app import create_app
+    from clausewatch.core.settings import reset_settings
+    from clausewatch.review.web.app import create_app
 
     monkeypatch.setenv("CLAUSEWATCH_REVIEW_RUN_REDRAFTS", "false")
     reset_settings()
@@ -124,7 +124,7 @@ def test_an_unused_session_expires_on_the_server(app: FastAPI) -> None:
 def test_sessions_are_pruned_and_set_password_keeps_only_the_named_session(
     app: FastAPI,
 ) -> None:
-    from review import sessions
+    from clausewatch.review import sessions
 
     add_user("erin")
     with session_scope() as db:

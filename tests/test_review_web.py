@@ -23,8 +23,8 @@ from review_helpers import (
     seed_draft,
 )
 
-from review import service
-from storage.db import session_scope
+from clausewatch.review import service
+from clausewatch.storage.db import session_scope
 
 XSS_SCRIPT = "<script>alert('pwned')</script>"
 XSS_IMG = '"><img src=x onerror=alert(1)>'
@@ -32,8 +32,8 @@ XSS_IMG = '"><img src=x onerror=alert(1)>'
 
 @pytest.fixture
 def app(db_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
-    from clausewatch.settings import reset_settings
-    from review.web.app import create_app
+    from clausewatch.core.settings import reset_settings
+    from clausewatch.review.web.app import create_app
 
     monkeypatch.setenv("CLAUSEWATCH_REVIEW_RUN_REDRAFTS", "false")  # on in the redraft test
     reset_settings()
@@ -54,7 +54,7 @@ def draft_id(app: FastAPI) -> int:
 
 def _routes(method: str) -> list[str]:
     """Every route of the app's routers (the app includes exactly these modules)."""
-    from review.web import routes_admin, routes_api, routes_auth, routes_review
+    from clausewatch.review.web import routes_admin, routes_api, routes_auth, routes_review
 
     return sorted(
         r.path
@@ -82,7 +82,7 @@ JSON_GETS = [
 
 
 def test_route_inventory_is_what_the_tests_cover(app: FastAPI) -> None:
-    from review.web import app as app_module
+    from clausewatch.review.web import app as app_module
 
     source = Path(app_module.__file__).read_text()
     assert "(routes_auth, routes_review, routes_api, routes_admin)" in source
@@ -165,7 +165,7 @@ def test_login_logout_and_session_cookie(client: TestClient) -> None:
 def test_login_is_rate_limited_per_user_and_address_across_restarts(
     app: FastAPI, client: TestClient
 ) -> None:
-    from review.web.app import create_app
+    from clausewatch.review.web.app import create_app
 
     add_user("erin")
     token = page_token(client, "/login")
@@ -199,7 +199,7 @@ def test_editor_cannot_reach_admin_routes(app: FastAPI, client: TestClient, draf
             data={"csrf_token": token, "name": "mallory", "role": "admin", "password": "x" * 12},
         )
         assert resp.status_code == 403, path
-    from review.accounts import list_users
+    from clausewatch.review.accounts import list_users
 
     with session_scope() as db:
         assert [u.name for u in list_users(db)] == ["bob", "erin"]
@@ -281,7 +281,7 @@ def test_every_form_without_its_csrf_token_is_refused(
     with session_scope() as db:
         draft = service.get_draft(db, draft_id)
         assert draft.status == "pending" and draft.lock_version == 1
-    from review.accounts import list_users
+    from clausewatch.review.accounts import list_users
 
     with session_scope() as db:
         assert [u.name for u in list_users(db)] == ["bob", "root"]
@@ -495,7 +495,7 @@ def test_redraft_request_from_the_web_brings_a_new_draft_to_the_queue(
     from drafting_support import CLAUSE, answer
     from review_helpers import stub_drafting_retrieval
 
-    from llm import fake
+    from clausewatch.llm import fake
 
     stub_drafting_retrieval(monkeypatch)
     app.state.run_redrafts = True  # the default (CLAUSEWATCH_REVIEW_RUN_REDRAFTS=true)
@@ -528,9 +528,9 @@ def test_redraft_request_from_the_web_brings_a_new_draft_to_the_queue(
 
 
 def test_session_key_is_generated_once_and_private(workspace: Path) -> None:
-    from clausewatch.errors import ConfigError
-    from clausewatch.settings import Settings, get_settings
-    from review.web.secret import KEY_FILE, secret_key
+    from clausewatch.core.errors import ConfigError
+    from clausewatch.core.settings import Settings, get_settings
+    from clausewatch.review.web.secret import KEY_FILE, secret_key
 
     settings = get_settings()
     first = secret_key(settings)
@@ -596,8 +596,8 @@ def test_a_flagged_draft_can_be_written_by_the_editor_then_approved(client: Test
 
 
 def test_the_edit_form_covers_every_editable_field_of_the_schema() -> None:
-    from review.web import forms
-    from schemas.analysis import ProvisionAnalysis
+    from clausewatch.review.web import forms
+    from clausewatch.schemas.analysis import ProvisionAnalysis
 
     assert forms.form_fields() == set(service.EDITABLE_FIELDS)
     assert set(ProvisionAnalysis.model_fields) - forms.form_fields() == {"provenance"}

@@ -10,8 +10,8 @@ from pydantic import AliasChoices
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.errors import ConfigError
-from clausewatch.settings import Settings, get_settings, reset_settings
+from clausewatch.core.errors import ConfigError
+from clausewatch.core.settings import Settings, get_settings, reset_settings
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = (

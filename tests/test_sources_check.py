@@ -11,7 +11,7 @@ from archive_helpers import Reply, http_server
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.settings import reset_settings
+from clausewatch.core.settings import reset_settings
 from tests.conftest import chromium_path
 from tests.wall_pages import POLICY_CLAUSES, cloudflare_challenge, spa_script, spa_shell
 

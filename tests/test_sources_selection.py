@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from archive.selection import (
+from clausewatch.archive.selection import (
     bundled_lists,
     configured_refs,
     is_sample,
@@ -18,8 +18,8 @@ from archive.selection import (
     validate_selection,
 )
 from clausewatch.cli import app
-from clausewatch.errors import ConfigError
-from clausewatch.settings import SAMPLE_SOURCES, reset_settings
+from clausewatch.core.errors import ConfigError
+from clausewatch.core.settings import SAMPLE_SOURCES, reset_settings
 
 AI = "ai-platforms"
 
@@ -121,9 +121,9 @@ def test_run_and_schedule_pass_the_selection(
 ) -> None:
     """``clausewatch run --sources ai-platforms --sources mine.yaml`` hands both to the flow,
     whose load task combines them."""
-    import flows.monitor
-    from flows import tasks
-    from schemas.runs import RunSummary
+    import clausewatch.flows.monitor
+    from clausewatch.flows import tasks
+    from clausewatch.schemas.runs import RunSummary
 
     mine = tmp_path / "mine.yaml"
     mine.write_text(MINE, encoding="utf-8")
@@ -133,7 +133,7 @@ def test_run_and_schedule_pass_the_selection(
         seen.update(kwargs)
         return RunSummary(run_id=1, status="ok")
 
-    monkeypatch.setattr(flows.monitor, "run_monitor", fake_flow)  # what `run` calls
+    monkeypatch.setattr(clausewatch.flows.monitor, "run_monitor", fake_flow)  # what `run` calls
     result = CliRunner().invoke(app, ["run", "--sources", AI, "--sources", str(mine), "--json"])
     assert result.exit_code == 0, result.output
     assert seen["sources"] == [AI, str(mine)]

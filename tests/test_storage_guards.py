@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-import archive.store
-from archive.store import get_or_create_document, is_repeated_version, record_version
-from storage.db import MIGRATIONS_DIR, get_engine, session_scope
-from storage.models import Version
+import clausewatch.archive.store
+from clausewatch.archive.store import get_or_create_document, is_repeated_version, record_version
+from clausewatch.storage.db import MIGRATIONS_DIR, get_engine, session_scope
+from clausewatch.storage.models import Version
 from tests.conftest import REPO
 
 
@@ -88,12 +88,14 @@ def test_record_version_treats_the_refusal_as_unchanged(
     with session_scope() as session:
         doc = get_or_create_document(session, "acme", "terms")
         assert record_version(session, doc, "# Terms\n\nOne.\n", datetime(2026, 1, 1))
-    real_latest = archive.store.latest_version
-    monkeypatch.setattr(archive.store, "latest_version", lambda *a: None)  # a stale read
+    real_latest = clausewatch.archive.store.latest_version
+    monkeypatch.setattr(
+        clausewatch.archive.store, "latest_version", lambda *a: None
+    )  # a stale read
     with session_scope() as session:
         doc = get_or_create_document(session, "acme", "terms")
         assert record_version(session, doc, "# Terms\n\nOne.\n", datetime(2026, 1, 2)) is None
-        monkeypatch.setattr(archive.store, "latest_version", real_latest)
+        monkeypatch.setattr(clausewatch.archive.store, "latest_version", real_latest)
         # the session is still usable: the refusal was rolled back to its savepoint
         assert record_version(session, doc, "# Terms\n\nTwo.\n", datetime(2026, 1, 3))
     with session_scope() as session:
@@ -103,7 +105,7 @@ def test_record_version_treats_the_refusal_as_unchanged(
 @pytest.mark.slow
 def test_concurrent_init_on_an_empty_database(db_workspace: Path) -> None:
     """Four processes migrating one empty database at once all succeed (migration lock)."""
-    from storage.db import forget_engines
+    from clausewatch.storage.db import forget_engines
 
     forget_engines()
     env = {**os.environ, "PYTHONPATH": str(REPO)}

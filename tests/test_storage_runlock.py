@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from storage.runlock import RunBusyError, holder, run_lock
+from clausewatch.storage.runlock import RunBusyError, holder, run_lock
 from tests.conftest import REPO
 
 HOLD = """
 import sys, time
-from storage.runlock import run_lock
+from clausewatch.storage.runlock import run_lock
 with run_lock(command="test holder"):
     print("locked", flush=True)
     time.sleep(float(sys.argv[1]))
@@ -98,9 +98,9 @@ def test_the_errors_in_prefect_states_survive_pickling() -> None:
     import pickle
     from datetime import datetime
 
-    from flows.monitor import RunIncomplete
-    from schemas.runs import Failure, RunSummary
-    from storage.runlock import Holder
+    from clausewatch.flows.monitor import RunIncomplete
+    from clausewatch.schemas.runs import Failure, RunSummary
+    from clausewatch.storage.runlock import Holder
 
     busy = RunBusyError(Holder(pid=7, host="h", since=datetime(2026, 12, 2, 6, 0)), 2.0)
     again = pickle.loads(pickle.dumps(busy))

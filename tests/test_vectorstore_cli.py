@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from vectorstore_helpers import seed_small_archive
 
 from clausewatch.cli import app
-from vectorstore.store import forget_clients
+from clausewatch.vectorstore.store import forget_clients
 
 runner = CliRunner()
 

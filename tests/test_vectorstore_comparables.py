@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import session_scope
+from clausewatch.storage.db import session_scope
+from clausewatch.vectorstore.indexing import index_provisions
+from clausewatch.vectorstore.retrieval import similar_provisions
+from clausewatch.vectorstore.store import forget_clients
 from tests.conftest import POLICIES
-from vectorstore.indexing import index_provisions
-from vectorstore.retrieval import similar_provisions
-from vectorstore.store import forget_clients
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
@@ -44,9 +44,9 @@ def _latest(platform: str, doc_type: str) -> Path:
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The latest version of both documents of eight real platforms, recorded and indexed."""
-    from archive.store import get_or_create_document, record_version
-    from clausewatch.settings import reset_settings
-    from storage.db import forget_engines
+    from clausewatch.archive.store import get_or_create_document, record_version
+    from clausewatch.core.settings import reset_settings
+    from clausewatch.storage.db import forget_engines
 
     home = tmp_path_factory.mktemp("comparables-home")
     mp = pytest.MonkeyPatch()
@@ -74,7 +74,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def _query_clause(platform: str, doc_type: str, pick: str) -> str:
-    from clauses.segment import segment
+    from clausewatch.clauses.segment import segment
 
     clauses = segment(_latest(platform, doc_type).read_text(encoding="utf-8"), with_tokens=False)
     matching = [c.text for c in clauses if re.search(pick, c.text) and len(c.text.split()) >= 12]

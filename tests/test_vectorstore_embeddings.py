@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from vectorstore_helpers import unit
 
-from clausewatch.errors import ConfigError, TransientError
-from clausewatch.settings import reset_settings
-from vectorstore.embeddings import (
+from clausewatch.core.errors import ConfigError, TransientError
+from clausewatch.core.settings import reset_settings
+from clausewatch.vectorstore.embeddings import (
     MINILM_DIM,
     Embedder,
     MiniLMEmbedder,

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from vectorstore_helpers import BETA_TOS, CountingEmbedder, record, seed_small_archive
 
-from clausewatch.errors import InputError
-from storage.db import session_scope
-from storage.models.archive import Clause
-from vectorstore.indexing import DIGEST_KEY, PROVISIONS, index_provisions, provision_id
-from vectorstore.retrieval import similar_provisions
-from vectorstore.store import ChromaVectorStore, forget_clients, get_client, open_store
+from clausewatch.core.errors import InputError
+from clausewatch.storage.db import session_scope
+from clausewatch.storage.models.archive import Clause
+from clausewatch.vectorstore.indexing import DIGEST_KEY, PROVISIONS, index_provisions, provision_id
+from clausewatch.vectorstore.retrieval import similar_provisions
+from clausewatch.vectorstore.store import ChromaVectorStore, forget_clients, get_client, open_store
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from vectorstore.keyword import KeywordIndex
+from clausewatch.vectorstore.keyword import KeywordIndex
 
 
 def test_ranks_by_shared_rare_words_and_handles_unknown_queries() -> None:

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 from vectorstore_helpers import seed_small_archive
 
 from clausewatch.cli import app
-from storage.db import session_scope
+from clausewatch.storage.db import session_scope
+from clausewatch.vectorstore.store import forget_clients, get_client
 from tests.conftest import SHARED_DATA
-from vectorstore.store import forget_clients, get_client
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +67,9 @@ def no_default(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_collection_uses_our_embedding_function(
     no_default: None, db_workspace: Path, tmp_path: Path
 ) -> None:
-    from regulations.index import import_fulltexts
-    from vectorstore.indexing import index_provisions
-    from vectorstore.retrieval import regulation_candidates, similar_provisions
+    from clausewatch.regulations.index import import_fulltexts
+    from clausewatch.vectorstore.indexing import index_provisions
+    from clausewatch.vectorstore.retrieval import regulation_candidates, similar_provisions
 
     forget_clients()
     seed_small_archive()

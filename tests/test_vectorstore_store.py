@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from vectorstore_helpers import CountingEmbedder, chroma_server, free_port
 
-from clausewatch.errors import ConfigError, TransientError
-from clausewatch.settings import reset_settings
-from vectorstore.store import (
+from clausewatch.core.errors import ConfigError, TransientError
+from clausewatch.core.settings import reset_settings
+from clausewatch.vectorstore.store import (
     ChromaVectorStore,
     Metadata,
     VectorStore,

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from archive.selection import bundled_lists, load_selection
+from clausewatch.archive.selection import bundled_lists, load_selection
 from tests.conftest import POLICIES, REPO, SHARED_DATA
 
 WATCHLIST = SHARED_DATA / "watchlist" / "genai-services.json"
@@ -70,10 +70,10 @@ def test_platform_ids_line_up_with_the_imported_history() -> None:
 def test_imported_history_is_the_same_document_as_live_watching(db_workspace: Path) -> None:
     """Backfill xAI's history, then the bundled declaration of Grok's privacy policy tracks
     the same document (no second 'grok' document)."""
-    from archive.importer import import_tree
-    from archive.store import get_or_create_document
-    from storage.db import session_scope
-    from storage.models.archive import Document
+    from clausewatch.archive.importer import import_tree
+    from clausewatch.archive.store import get_or_create_document
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models.archive import Document
 
     tree = db_workspace.parent / "history"
     target = tree / "xai" / "privacy_policy"

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.settings import reset_settings
-from storage.db import forget_engines
+from clausewatch.core.settings import reset_settings
+from clausewatch.storage.db import forget_engines
 
 
 def _mode(path: Path) -> int:
@@ -51,9 +51,9 @@ def test_any_command_that_creates_the_workspace_makes_it_private(fresh_home: Pat
 
 
 def test_files_holding_secrets_are_private(fresh_home: Path) -> None:
-    from archive.snapshots import snapshot_path, write_blob
-    from clausewatch.settings import get_settings
-    from review.web.secret import KEY_FILE, secret_key
+    from clausewatch.archive.snapshots import snapshot_path, write_blob
+    from clausewatch.core.settings import get_settings
+    from clausewatch.review.web.secret import KEY_FILE, secret_key
 
     settings = get_settings()
     secret_key(settings)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.embeddings import Embedder, Vectors, get_embedder
+from clausewatch.vectorstore.embeddings import Embedder, Vectors, get_embedder
 
 # Policies written for these tests (not taken from any platform).
 ALPHA_TOS = """# Alpha Terms
@@ -79,8 +79,8 @@ class CountingEmbedder:
 
 def record(platform: str, doc_type: str, markdown: str, date: str) -> None:
     """Record a version through the archive (segmentation + alignment included)."""
-    from archive.store import get_or_create_document, record_version
-    from storage.db import session_scope
+    from clausewatch.archive.store import get_or_create_document, record_version
+    from clausewatch.storage.db import session_scope
 
     with session_scope() as session:
         doc = get_or_create_document(session, platform, doc_type)

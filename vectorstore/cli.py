@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from clausewatch.errors import InputError
+from clausewatch.core.errors import InputError
 
 
 def index_command(
@@ -17,8 +17,8 @@ def index_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from storage.db import session_scope
-    from vectorstore.indexing import index_provisions
+    from clausewatch.storage.db import session_scope
+    from clausewatch.vectorstore.indexing import index_provisions
 
     console = Console(stderr=True)
     with (
@@ -58,7 +58,7 @@ def similar_command(
     """Provisions of other platforms most similar to TEXT (at most --per-platform each)."""
     import sys
 
-    from vectorstore.retrieval import similar_provisions
+    from clausewatch.vectorstore.retrieval import similar_provisions
 
     if text == "-":
         text = sys.stdin.read()

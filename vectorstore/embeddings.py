@@ -24,7 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from clausewatch.errors import ConfigError, TransientError
+from clausewatch.core.errors import ConfigError, TransientError
 
 Vectors = npt.NDArray[np.float32]
 
@@ -261,7 +261,7 @@ class _Key:
 
 
 def _settings_key() -> _Key:
-    from clausewatch.settings import get_settings
+    from clausewatch.core.settings import get_settings
 
     s = get_settings()
     key = s.openai_api_key.get_secret_value() if s.openai_api_key else None

@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from clausewatch.errors import InputError
-from vectorstore.retrieval import Mode, regulation_candidates
-from vectorstore.store import VectorStore
+from clausewatch.core.errors import InputError
+from clausewatch.vectorstore.retrieval import Mode, regulation_candidates
+from clausewatch.vectorstore.store import VectorStore
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD_PATH = REPO / "evals" / "gold" / "regulation-retrieval.dev.jsonl"

@@ -27,9 +27,9 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models.archive import Clause, Document, Version
-from vectorstore.embeddings import Embedder
-from vectorstore.store import Metadata, VectorStore, open_store
+from clausewatch.storage.models.archive import Clause, Document, Version
+from clausewatch.vectorstore.embeddings import Embedder
+from clausewatch.vectorstore.store import Metadata, VectorStore, open_store
 
 log = logging.getLogger(__name__)
 

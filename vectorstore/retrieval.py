@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from clausewatch.errors import InputError
-from schemas.retrieval import Comparable, RegulationCandidate
-from vectorstore.embeddings import Vectors
-from vectorstore.keyword import KeywordIndex
-from vectorstore.store import Hit, Record, VectorStore, open_store
+from clausewatch.core.errors import InputError
+from clausewatch.schemas.retrieval import Comparable, RegulationCandidate
+from clausewatch.vectorstore.embeddings import Vectors
+from clausewatch.vectorstore.keyword import KeywordIndex
+from clausewatch.vectorstore.store import Hit, Record, VectorStore, open_store
 
 Mode = Literal["hybrid", "dense", "keyword"]
 
@@ -69,7 +69,7 @@ def similar_provisions(
     text = _check_text(text)
     if k <= 0 or per_platform <= 0:
         return []
-    from vectorstore.indexing import PROVISIONS
+    from clausewatch.vectorstore.indexing import PROVISIONS
 
     store = store or open_store(PROVISIONS)
     total = store.count()
@@ -182,8 +182,8 @@ def regulation_candidates(
     RRF score scaled so the best possible value is 1. ``dense`` scores are cosine similarities
     and ``keyword`` scores BM25 values, both over catalogue entries only.
     """
-    from regulations.catalogue import load_catalogue
-    from regulations.index import ensure_catalogue, open_regulation_store
+    from clausewatch.regulations.catalogue import load_catalogue
+    from clausewatch.regulations.index import ensure_catalogue, open_regulation_store
 
     text = _check_text(text)
     if k <= 0:

@@ -26,8 +26,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from clausewatch.errors import ClausewatchError, ConfigError, TransientError
-from vectorstore.embeddings import (
+from clausewatch.core.errors import ClausewatchError, ConfigError, TransientError
+from clausewatch.vectorstore.embeddings import (
     Embedder,
     Vectors,
     chroma_embedding_function,
@@ -401,8 +401,8 @@ def server_address(target: str) -> tuple[str, int, bool]:
 
 def resolve_target(target: str | None = None) -> str:
     """``target`` or, by default, ``settings.chroma_url`` / ``settings.chroma_dir``."""
-    from clausewatch.settings import get_settings
-    from clausewatch.workspace import make_private_dirs
+    from clausewatch.core.settings import get_settings
+    from clausewatch.core.workspace import make_private_dirs
 
     if target is not None:
         return target
@@ -436,7 +436,7 @@ def open_store(
 ) -> ChromaVectorStore:
     """Open (creating if needed) the collection ``base_name`` of this database (``namespace``,
     default :func:`database_namespace` of the settings) for the configured embedder."""
-    from clausewatch.settings import get_settings
+    from clausewatch.core.settings import get_settings
 
     location = resolve_target(target)
     if namespace is None:

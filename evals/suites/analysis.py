@@ -27,14 +27,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from clausewatch.errors import ClausewatchError
-from evals.catalogue_check import check_provision_ids
-from evals.gold import gold_file, load_jsonl
-from evals.metrics import PRF, mean
-from evals.pricing import cost_usd
-from evals.registry import RunOptions
-from schemas.evals import AnalysisCase, CaseResult, EvalReport
-from schemas.jurisdictions import normalise_all
+from clausewatch.core.errors import ClausewatchError
+from clausewatch.evals.catalogue_check import check_provision_ids
+from clausewatch.evals.gold import gold_file, load_jsonl
+from clausewatch.evals.metrics import PRF, mean
+from clausewatch.evals.pricing import cost_usd
+from clausewatch.evals.registry import RunOptions
+from clausewatch.schemas.evals import AnalysisCase, CaseResult, EvalReport
+from clausewatch.schemas.jurisdictions import normalise_all
 
 _ARTICLE = re.compile(r"^([a-z0-9-]+:[0-9A-Za-z.-]+?)(?:\(.*)?$")
 
@@ -143,12 +143,12 @@ class AnalysisSuite:
         return gold_file("analysis", split)
 
     def run(self, options: RunOptions) -> EvalReport:
-        from drafting.context import ClauseInput
-        from drafting.engine import draft_analysis
-        from drafting.grounding import GroundingSources, check_grounding
-        from drafting.service import build_context
-        from llm.factory import get_llm
-        from storage.db import session_scope
+        from clausewatch.drafting.context import ClauseInput
+        from clausewatch.drafting.engine import draft_analysis
+        from clausewatch.drafting.grounding import GroundingSources, check_grounding
+        from clausewatch.drafting.service import build_context
+        from clausewatch.llm.factory import get_llm
+        from clausewatch.storage.db import session_scope
 
         path = options.data or self.default_data(options.split)
         cases = load_jsonl(path, AnalysisCase)

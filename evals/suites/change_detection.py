@@ -19,12 +19,12 @@ import random
 import time
 from pathlib import Path
 
-from clausewatch.errors import InputError
-from evals.gold import gold_file, load_jsonl
-from evals.metrics import PRF, mean
-from evals.registry import RunOptions
-from schemas.clauses import ClauseChange
-from schemas.evals import CaseResult, ChangeDetectionCase, EvalReport
+from clausewatch.core.errors import InputError
+from clausewatch.evals.gold import gold_file, load_jsonl
+from clausewatch.evals.metrics import PRF, mean
+from clausewatch.evals.registry import RunOptions
+from clausewatch.schemas.clauses import ClauseChange
+from clausewatch.schemas.evals import CaseResult, ChangeDetectionCase, EvalReport
 
 KINDS = ("added", "removed", "modified", "moved")
 EDIT_ORDER = ("modify", "one_word", "add", "remove", "move")
@@ -40,7 +40,7 @@ def resolve_path(case: ChangeDetectionCase, gold_file: Path) -> Path:
 
 
 def _texts(change: ClauseChange) -> tuple[str | None, str | None]:
-    from clauses.canonical import canonical
+    from clausewatch.clauses.canonical import canonical
 
     return (
         canonical(change.old.text) if change.old else None,
@@ -93,10 +93,10 @@ class ChangeDetectionSuite:
         return gold_file("change-detection", split)
 
     def run(self, options: RunOptions) -> EvalReport:
-        from clauses.align import align
-        from clauses.canonical import canonical
-        from clauses.edits import KNOWN_EDITS, NoCandidate, perturb
-        from clauses.segment import segment
+        from clausewatch.clauses.align import align
+        from clausewatch.clauses.canonical import canonical
+        from clausewatch.clauses.edits import KNOWN_EDITS, NoCandidate, perturb
+        from clausewatch.clauses.segment import segment
 
         path = options.data or self.default_data(options.split)
         cases = load_jsonl(path, ChangeDetectionCase)

@@ -15,12 +15,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from classifier.data import LabelledSet
-from clausewatch.errors import InputError
-from evals.metrics import lexglue_f1, multilabel_f1
-from evals.registry import RunOptions
-from schemas.evals import CaseResult, EvalReport
-from schemas.taxonomy import UNFAIR_TOS_SLUGS
+from clausewatch.classifier.data import LabelledSet
+from clausewatch.core.errors import InputError
+from clausewatch.evals.metrics import lexglue_f1, multilabel_f1
+from clausewatch.evals.registry import RunOptions
+from clausewatch.schemas.evals import CaseResult, EvalReport
+from clausewatch.schemas.taxonomy import UNFAIR_TOS_SLUGS
 
 SHARED_GOLD = Path(__file__).resolve().parents[3] / "shared" / "data" / "gold"
 CLAUDETTE_DEFAULT = SHARED_GOLD / "claudette_train_en"
@@ -30,7 +30,7 @@ MODELS = ("current", "default", "cv")
 
 class _Predictor:
     def __init__(self, options: RunOptions) -> None:
-        from classifier import store
+        from clausewatch.classifier import store
 
         self.mode = options.extra.get("model", "current")
         if self.mode not in MODELS:
@@ -47,10 +47,10 @@ class _Predictor:
 
     def predict_texts(self, texts: list[str]) -> list[list[str]]:
         """Slugs of free-standing texts (``cv`` falls back to the workspace model)."""
-        from classifier import store
+        from clausewatch.classifier import store
 
         if self.backend:
-            from classifier.llm_opinion import llm_classify
+            from clausewatch.classifier.llm_opinion import llm_classify
 
             return llm_classify(texts, backend=self.backend)
         if self.mode == "default":
@@ -60,9 +60,9 @@ class _Predictor:
     def predict_set(self, data: LabelledSet) -> list[list[str]]:
         """Slugs of a labelled set; ``cv`` cross-validates training on it by document."""
         if self.mode == "cv" and not self.backend:
-            from classifier.cv import cross_val_predict
-            from classifier.data import load_examples
-            from classifier.train import defer_to
+            from clausewatch.classifier.cv import cross_val_predict
+            from clausewatch.classifier.data import load_examples
+            from clausewatch.classifier.train import defer_to
 
             return cross_val_predict(data, extra=defer_to(data, load_examples()))
         return self.predict_texts(data.texts)
@@ -73,7 +73,7 @@ def _limit(n: int, limit: int | None) -> int:
 
 
 def run_unfair_tos(root: Path, options: RunOptions, predictor: _Predictor) -> EvalReport:
-    from classifier.data import load_claudette
+    from clausewatch.classifier.data import load_claudette
 
     data = load_claudette(root)
     n = _limit(len(data), options.limit)
@@ -97,7 +97,7 @@ def run_unfair_tos(root: Path, options: RunOptions, predictor: _Predictor) -> Ev
     metrics = {f"unfair_tos.{k}": v for k, v in scores.items()}
     meta: dict[str, object] = {"unfair_tos_data": str(root), "documents": len(set(data.groups))}
     if predictor.name == "trained" and not predictor.backend:
-        from classifier import store
+        from clausewatch.classifier import store
 
         if store.current_model().meta.get("user_data") == str(root.resolve()):
             meta["note"] = (
@@ -115,7 +115,7 @@ def run_unfair_tos(root: Path, options: RunOptions, predictor: _Predictor) -> Ev
 
 
 def run_opp115(root: Path, options: RunOptions, predictor: _Predictor) -> EvalReport:
-    from evals.opp115 import OPP_SLUGS, load_segments
+    from clausewatch.evals.opp115 import OPP_SLUGS, load_segments
 
     segments = load_segments(root)[: _limit(10**9, options.limit)]
     texts = [s.text for s in segments]
@@ -157,7 +157,7 @@ class ClassificationSuite:
         return CLAUDETTE_DEFAULT
 
     def run(self, options: RunOptions) -> EvalReport:
-        from evals.opp115 import is_opp115
+        from clausewatch.evals.opp115 import is_opp115
 
         predictor = _Predictor(options)
         reports = []

@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evals.catalogue_check import check_provision_ids
-from evals.gold import gold_file, load_jsonl
-from evals.metrics import PRF, mean
-from evals.registry import RunOptions
-from evals.suites.analysis import article_level
-from schemas.evals import AnalysisCase, CaseResult, EvalReport
+from clausewatch.evals.catalogue_check import check_provision_ids
+from clausewatch.evals.gold import gold_file, load_jsonl
+from clausewatch.evals.metrics import PRF, mean
+from clausewatch.evals.registry import RunOptions
+from clausewatch.evals.suites.analysis import article_level
+from clausewatch.schemas.evals import AnalysisCase, CaseResult, EvalReport
 
 
 class LabelsSuite:
@@ -30,9 +30,9 @@ class LabelsSuite:
         return gold_file("analysis", split)
 
     def run(self, options: RunOptions) -> EvalReport:
-        from drafting.context import ClauseInput
-        from drafting.labels import decide_labels
-        from drafting.service import build_context
+        from clausewatch.drafting.context import ClauseInput
+        from clausewatch.drafting.labels import decide_labels
+        from clausewatch.drafting.service import build_context
 
         path = options.data or self.default_data(options.split)
         cases = load_jsonl(path, AnalysisCase)

@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 from typing import cast
 
-from clausewatch.errors import InputError
-from evals.catalogue_check import check_provision_ids
-from evals.gold import gold_file, load_jsonl
-from evals.metrics import mean, recall_at_k, reciprocal_rank
-from evals.registry import RunOptions
-from schemas.evals import CaseResult, EvalReport, RetrievalCase
+from clausewatch.core.errors import InputError
+from clausewatch.evals.catalogue_check import check_provision_ids
+from clausewatch.evals.gold import gold_file, load_jsonl
+from clausewatch.evals.metrics import mean, recall_at_k, reciprocal_rank
+from clausewatch.evals.registry import RunOptions
+from clausewatch.schemas.evals import CaseResult, EvalReport, RetrievalCase
 
 KS = (1, 3, 5, 10)
 DEPTH = 20
@@ -32,7 +32,7 @@ class RetrievalSuite:
         return gold_file("regulation-retrieval", split)
 
     def run(self, options: RunOptions) -> EvalReport:
-        from vectorstore.retrieval import Mode, regulation_candidates
+        from clausewatch.vectorstore.retrieval import Mode, regulation_candidates
 
         path = options.data or self.default_data(options.split)
         cases = load_jsonl(path, RetrievalCase)

@@ -1,0 +1,69 @@
+"""Word-level diff and similarity of two clause texts (rapidfuzz's Indel distance on words).
+
+Words are the white-space separated tokens of the text without Markdown syntax (like
+``git diff --word-diff``); they are compared after quote/dash normalisation, so a modified
+clause does not also show its cosmetic differences.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz.distance import Indel
+
+from clausewatch.clauses.canonical import canonical, normalise_chars, plain, words
+from clausewatch.schemas.clauses import WordOp
+
+
+def display_words(text: str) -> list[str]:
+    return plain(text).split()
+
+
+def comparison_words(text: str) -> list[str]:
+    """The canonical words and punctuation of ``text`` (what similarity looks at)."""
+    return words(canonical(text))
+
+
+def similarity(old_words: list[str], new_words: list[str]) -> float:
+    """1.0 for identical word sequences, 0.0 for nothing in common (normalised Indel)."""
+    if not old_words and not new_words:
+        return 1.0
+    return float(Indel.normalized_similarity(old_words, new_words))
+
+
+def _append(ops: list[WordOp], op: str, words: list[str]) -> None:
+    if not words:
+        return
+    text = " ".join(words)
+    if ops and ops[-1].op == op:
+        ops[-1] = WordOp(op=ops[-1].op, text=ops[-1].text + " " + text)
+    else:
+        ops.append(WordOp.model_validate({"op": op, "text": text}))
+
+
+def word_diff(old_text: str, new_text: str) -> list[WordOp]:
+    """Runs of equal, deleted and inserted words turning ``old_text`` into ``new_text``.
+
+    Within a changed stretch, deletions come before insertions."""
+    old_shown, new_shown = display_words(old_text), display_words(new_text)
+    old_keys = normalise_chars(" ".join(old_shown)).split()
+    new_keys = normalise_chars(" ".join(new_shown)).split()
+    if len(old_keys) != len(old_shown) or len(new_keys) != len(new_shown):
+        old_keys, new_keys = old_shown, new_shown
+    ops: list[WordOp] = []
+    deleted: list[str] = []
+    inserted: list[str] = []
+    for opcode in Indel.opcodes(old_keys, new_keys):
+        if opcode.tag == "equal":
+            _append(ops, "delete", deleted)
+            _append(ops, "insert", inserted)
+            deleted, inserted = [], []
+            _append(ops, "equal", new_shown[opcode.dest_start : opcode.dest_end])
+        elif opcode.tag == "delete":
+            deleted.extend(old_shown[opcode.src_start : opcode.src_end])
+        elif opcode.tag == "insert":
+            inserted.extend(new_shown[opcode.dest_start : opcode.dest_end])
+        else:  # "replace" is not produced by Indel, handled for safety
+            deleted.extend(old_shown[opcode.src_start : opcode.src_end])
+            inserted.extend(new_shown[opcode.dest_start : opcode.dest_end])
+    _append(ops, "delete", deleted)
+    _append(ops, "insert", inserted)
+    return ops

@@ -1,0 +1,186 @@
+"""Retrieval for a draft, degrading gracefully.
+
+Comparables and regulation candidates come from the vector store; when it has not been
+indexed or fails, drafting carries on: no comparables, regulation candidates by keyword
+overlap with the shipped catalogue, and a note saying so (kept in the draft's provenance).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from clausewatch.schemas.retrieval import Comparable, RegulationCandidate, RegulationProvision
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[a-z][a-z0-9'-]{2,}")
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "but",
+        "not",
+        "you",
+        "your",
+        "our",
+        "with",
+        "that",
+        "this",
+        "from",
+        "have",
+        "has",
+        "may",
+        "will",
+        "can",
+        "any",
+        "all",
+        "its",
+        "their",
+        "them",
+        "they",
+        "such",
+        "other",
+        "use",
+        "used",
+        "using",
+        "which",
+        "when",
+        "where",
+        "who",
+        "what",
+        "been",
+        "being",
+        "into",
+        "onto",
+        "also",
+        "more",
+        "than",
+        "only",
+        "each",
+        "these",
+        "those",
+        "were",
+        "was",
+        "had",
+        "how",
+        "out",
+        "about",
+        "under",
+    ]
+)
+
+
+@dataclass
+class Retrieved:
+    comparables: list[Comparable] = field(default_factory=list)
+    regulations: list[RegulationCandidate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+_SUFFIXES = ("ations", "ation", "ures", "ure", "ings", "ing", "ied", "ies", "ed", "es", "s", "e")
+
+
+def _stem(word: str) -> str:
+    """A crude suffix strip (erase, erased, erasure -> eras), enough for overlap scoring."""
+    for suffix in _SUFFIXES:
+        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def words(text: str) -> set[str]:
+    """Content words of ``text``, lower-cased and crudely stemmed."""
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def keyword_candidates(
+    text: str,
+    catalogue: Mapping[str, RegulationProvision],
+    *,
+    k: int,
+    topics: list[str] | None = None,
+) -> list[RegulationCandidate]:
+    """Regulation candidates by word overlap (and shared taxonomy topics), best first."""
+    query = words(text)
+    wanted = set(topics or [])
+    scored = []
+    for prov in catalogue.values():
+        doc = words(f"{prov.title} {prov.obligations} {' '.join(prov.topics)}")
+        overlap = len(query & doc)
+        score = overlap / math.sqrt(len(doc) + 1) + 0.5 * len(wanted & set(prov.topics))
+        if score > 0:
+            scored.append((score, prov))
+    scored.sort(key=lambda pair: (-pair[0], pair[1].id))
+    return [
+        RegulationCandidate(id=p.id, title=p.title, score=round(s, 4), obligations=p.obligations)
+        for s, p in scored[:k]
+    ]
+
+
+def load_catalogue_safely(notes: list[str]) -> dict[str, RegulationProvision]:
+    try:
+        from clausewatch.regulations.catalogue import load_catalogue
+
+        return dict(load_catalogue())
+    except Exception as exc:  # a broken catalogue must not stop drafting
+        notes.append(f"regulation catalogue unavailable: {exc}")
+        log.warning("regulation catalogue unavailable: %s", exc)
+        return {}
+
+
+def retrieve(
+    text: str,
+    *,
+    platform: str,
+    catalogue: Mapping[str, RegulationProvision],
+    comparables_k: int,
+    regulations_k: int,
+    topics: list[str] | None = None,
+) -> Retrieved:
+    out = Retrieved()
+    try:
+        from clausewatch.vectorstore.retrieval import similar_provisions
+
+        found = similar_provisions(text, exclude_platform=platform, k=comparables_k, per_platform=1)
+        out.comparables = [c for c in found if c.platform != platform and c.text.strip()]
+        if not out.comparables:
+            out.notes.append("no comparable provisions (vector store empty or not indexed)")
+    except Exception as exc:
+        out.notes.append(f"comparable provisions unavailable: {type(exc).__name__}: {exc}")
+        log.warning("similar_provisions failed: %s", exc)
+    try:
+        from clausewatch.vectorstore.retrieval import regulation_candidates
+
+        regs = regulation_candidates(text, k=regulations_k)
+        known = [r for r in regs if r.id in catalogue]
+        if len(known) < len(regs):
+            out.notes.append(f"{len(regs) - len(known)} regulation candidates not in catalogue")
+        out.regulations = known
+    except Exception as exc:
+        out.notes.append(f"regulation search unavailable ({type(exc).__name__}); keyword fallback")
+        log.warning("regulation_candidates failed: %s", exc)
+    if not out.regulations and catalogue:
+        out.regulations = keyword_candidates(text, catalogue, k=regulations_k, topics=topics)
+        if out.regulations:
+            out.notes.append("regulation candidates by keyword overlap with the catalogue")
+    return out
+
+
+def category_hint(text: str, notes: list[str]) -> list[str]:
+    """The clause classifier's labels for ``text`` (empty when no classifier is available)."""
+    try:
+        from clausewatch.classifier import predict_categories
+    except Exception:  # no classifier installed or trained: drafting works without a hint
+        return []
+    try:
+        labels = predict_categories([text])
+    except Exception as exc:
+        notes.append(f"classifier unavailable: {type(exc).__name__}")
+        return []
+    return [str(x) for x in labels[0]] if labels else []

@@ -1,0 +1,273 @@
+"""Every LLM call logged in ``llm_calls`` and reused when the same request comes again.
+
+``complete_logged(llm, request)`` is how the rest of clausewatch calls a model:
+
+* the cache key is the sha256 of the request (messages, JSON Schema and its name, prompt
+  id/version, temperature, max tokens) plus the backend and model; a stored ``ok`` answer for
+  that key is returned with ``cached=True`` and no call is made (the hit is logged as a
+  ``cached`` row with zero tokens, so usage totals count only real calls);
+* otherwise the backend is called; the row records tokens in/out (the backend's usage, or
+  tiktoken counts when the server reports none), latency, the raw response and the outcome:
+  ``ok`` (JSON matching the schema), ``invalid`` (answer returned, but not JSON or not matching
+  the schema; the reasons are in ``error`` and in ``response.extra["validation_errors"]``) or
+  ``error`` (no answer: the exception is re-raised after logging);
+* each call also emits one structured log line on the ``clausewatch.llm`` logger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clausewatch.llm.base import LLM, LLMRequest, LLMResponse
+from clausewatch.llm.schemas import validation_errors
+
+log = logging.getLogger("clausewatch.llm")
+
+OK, INVALID, ERROR, CACHED = "ok", "invalid", "error", "cached"
+
+
+def cache_key(request: LLMRequest, *, backend: str, model: str) -> str:
+    """sha256 over everything that determines the answer."""
+    material = {
+        "backend": backend,
+        "model": model,
+        "prompt_id": request.prompt_id,
+        "prompt_version": request.prompt_version,
+        "messages": request.messages,
+        "schema": request.json_schema,
+        "schema_name": request.schema_name,
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+    }
+    canonical = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def prompt_tokens(request: LLMRequest) -> int:
+    """tiktoken count of the messages and schema (an estimate for servers reporting no usage)."""
+    from clausewatch.core.tokens import count_tokens
+
+    text = "\n".join(m.get("content", "") for m in request.messages)
+    return count_tokens(text) + count_tokens(json.dumps(request.json_schema))
+
+
+def _record(**fields: Any) -> int:
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models.drafts import LLMCall
+
+    with session_scope() as session:
+        row = LLMCall(**fields)
+        session.add(row)
+        session.flush()
+        return int(row.id)
+
+
+def _emit(
+    outcome: str, request: LLMRequest, llm: LLM, key: str, call_id: int, **fields: Any
+) -> None:
+    record = {
+        "call_id": call_id,
+        "backend": llm.backend,
+        "model": llm.model,
+        "prompt_id": request.prompt_id,
+        "prompt_version": request.prompt_version,
+        "outcome": outcome,
+        "cache_key": key[:16],
+        **fields,
+    }
+    text = " ".join(f"{k}={v}" for k, v in record.items() if k != "error")
+    if outcome == ERROR:
+        log.warning("llm call %s error=%s", text, fields.get("error", ""), extra={"llm": record})
+    else:
+        log.info("llm call %s", text, extra={"llm": record})
+
+
+def _cached(key: str) -> tuple[int, str, int, int, int] | None:
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models.drafts import LLMCall
+
+    with session_scope() as session:
+        row = session.execute(
+            select(
+                LLMCall.id,
+                LLMCall.response,
+                LLMCall.tokens_in,
+                LLMCall.tokens_out,
+                LLMCall.latency_ms,
+            )
+            .where(LLMCall.cache_key == key, LLMCall.outcome == OK, LLMCall.response.is_not(None))
+            .order_by(LLMCall.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    return int(row[0]), str(row[1]), int(row[2]), int(row[3]), int(row[4])
+
+
+def complete_logged(llm: LLM, request: LLMRequest, *, use_cache: bool | None = None) -> LLMResponse:
+    """``llm.complete(request)`` with caching, an ``llm_calls`` row and a log line."""
+    from clausewatch.core.settings import get_settings
+
+    if use_cache is None:
+        use_cache = get_settings().llm_cache
+    key = cache_key(request, backend=llm.backend, model=llm.model)
+    common = {
+        "backend": llm.backend,
+        "model": llm.model,
+        "prompt_id": request.prompt_id,
+        "prompt_version": request.prompt_version,
+        "cache_key": key,
+    }
+    if use_cache and (hit := _cached(key)) is not None:
+        source_id, content, tokens_in, tokens_out, latency_ms = hit
+        call_id = _record(**common, outcome=CACHED, tokens_in=0, tokens_out=0, latency_ms=0)
+        _emit(CACHED, request, llm, key, call_id, cached_from=source_id)
+        return LLMResponse(
+            content=content,
+            model=llm.model,
+            backend=llm.backend,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            latency_ms=latency_ms,
+            cached=True,
+            extra={"call_id": call_id, "cached_from": source_id, "outcome": OK},
+        )
+
+    started = time.perf_counter()
+    try:
+        response = llm.complete(request)
+    except Exception as exc:
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        call_id = _record(
+            **common,
+            outcome=ERROR,
+            tokens_in=prompt_tokens(request),
+            tokens_out=0,
+            latency_ms=latency_ms,
+            error=error,
+        )
+        _emit(ERROR, request, llm, key, call_id, latency_ms=latency_ms, error=error)
+        raise
+
+    extra = dict(response.extra)
+    tokens_in, tokens_out = response.tokens_in, response.tokens_out
+    if tokens_in == 0 and tokens_out == 0:
+        from clausewatch.core.tokens import count_tokens
+
+        tokens_in, tokens_out = prompt_tokens(request), count_tokens(response.content)
+        extra["tokens_estimated"] = True
+    problems = validation_errors(response.content, request.json_schema)
+    outcome = INVALID if problems else OK
+    call_id = _record(
+        **common,
+        outcome=outcome,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        latency_ms=response.latency_ms,
+        error="; ".join(problems)[:2000] if problems else None,
+        response=response.content,
+    )
+    extra.update(call_id=call_id, outcome=outcome, validation_errors=problems)
+    _emit(
+        outcome,
+        request,
+        llm,
+        key,
+        call_id,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        latency_ms=response.latency_ms,
+    )
+    return response.model_copy(
+        update={"tokens_in": tokens_in, "tokens_out": tokens_out, "extra": extra}
+    )
+
+
+def usage_summary(session: Session, since: datetime | None = None) -> dict[str, Any]:
+    """Totals over ``llm_calls`` (optionally since a time).
+
+    ``calls`` counts real calls (every outcome but ``cached``); ``cache_hits`` the answers served
+    from the store. ``by_outcome`` and ``by_model`` ("backend/model") break the totals down.
+    """
+    from clausewatch.storage.models.drafts import LLMCall
+
+    query = select(
+        LLMCall.backend,
+        LLMCall.model,
+        LLMCall.outcome,
+        func.count(LLMCall.id),
+        func.coalesce(func.sum(LLMCall.tokens_in), 0),
+        func.coalesce(func.sum(LLMCall.tokens_out), 0),
+        func.coalesce(func.sum(LLMCall.latency_ms), 0),
+    ).group_by(LLMCall.backend, LLMCall.model, LLMCall.outcome)
+    if since is not None:
+        if since.tzinfo is not None:  # the table stores naive UTC
+            since = since.astimezone(UTC).replace(tzinfo=None)
+        query = query.where(LLMCall.at >= since)
+    summary: dict[str, Any] = {
+        "since": since.isoformat() if since else None,
+        "calls": 0,
+        "cache_hits": 0,
+        "tokens_in": 0,
+        "tokens_out": 0,
+        "latency_ms": 0,
+        "by_outcome": {},
+        "by_model": {},
+    }
+    for backend, model, outcome, count, t_in, t_out, latency in session.execute(query):
+        count, t_in, t_out, latency = int(count), int(t_in), int(t_out), int(latency)
+        summary["by_outcome"][outcome] = summary["by_outcome"].get(outcome, 0) + count
+        if outcome == CACHED:
+            summary["cache_hits"] += count
+            continue
+        summary["calls"] += count
+        summary["tokens_in"] += t_in
+        summary["tokens_out"] += t_out
+        summary["latency_ms"] += latency
+        entry = summary["by_model"].setdefault(
+            f"{backend}/{model}", {"calls": 0, "tokens_in": 0, "tokens_out": 0}
+        )
+        entry["calls"] += count
+        entry["tokens_in"] += t_in
+        entry["tokens_out"] += t_out
+    return summary
+
+
+def failure_summary(session: Session, since: datetime | None = None) -> dict[str, Any]:
+    """Real calls (not cache hits) and how many failed (since a time, naive UTC).
+
+    ``failed``: no answer (``error``: unreachable, timed out, refused); ``invalid``: an answer
+    that did not fit the schema; ``last_error``: the newest failed call's error and time.
+    """
+    from clausewatch.storage.models.drafts import LLMCall
+
+    window = [LLMCall.at >= since] if since is not None else []
+    counts = dict(
+        session.execute(
+            select(LLMCall.outcome, func.count(LLMCall.id))
+            .where(*window, LLMCall.outcome != CACHED)
+            .group_by(LLMCall.outcome)
+        ).all()
+    )
+    last = session.execute(
+        select(LLMCall.at, LLMCall.error)
+        .where(*window, LLMCall.outcome == ERROR)
+        .order_by(LLMCall.id.desc())
+        .limit(1)
+    ).first()
+    return {
+        "calls": int(sum(counts.values())),
+        "failed": int(counts.get(ERROR, 0)),
+        "invalid": int(counts.get(INVALID, 0)),
+        "last_error": str(last[1] or "")[:500] if last is not None else None,
+        "last_error_at": last[0].isoformat(timespec="seconds") if last is not None else None,
+    }
