@@ -1,4 +1,4 @@
-"""A stand-in for llama.cpp's server inside ``llm.server_daemon`` (``--engine
+"""A stand-in for llama.cpp's server inside ``clausewatch.llm.server_daemon`` (``--engine
 fake_llm_engine:start``), so the shared-server tests run the real daemon, locks and queue in
 seconds. It streams a fixed JSON answer one character group per chunk and appends every start
 and request to ``<runtime dir>/fake-<key>.jsonl``. Environment (read per request):

@@ -1,6 +1,6 @@
 """The shared local model server process (started by ``llm.shared_server.ensure_server``).
 
-    python -m llm.server_daemon --model PATH --key KEY [--threads auto|N] [--idle-s S] ...
+    python -m clausewatch.llm.server_daemon --model PATH --key KEY [--threads auto|N] [--idle-s S] ...
 
 It detaches (forks; the first process exits at once), takes the ``alive`` lock, sizes its
 threads (``llm.threads``), loads the model behind llama.cpp's OpenAI-compatible HTTP server
@@ -179,7 +179,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m llm.server_daemon")
+    parser = argparse.ArgumentParser(prog="python -m clausewatch.llm.server_daemon")
     parser.add_argument("--model", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--threads", default="auto")

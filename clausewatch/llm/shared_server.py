@@ -17,7 +17,7 @@ hex digits):
   while it waits (``CallProgress("queued", queue_position=...)``);
 * ``server-KEY.log``: the server's output.
 
-The server is ``python -m llm.server_daemon`` started in its own session (it survives the
+The server is ``python -m clausewatch.llm.server_daemon`` started in its own session (it survives the
 process that started it). POSIX only (``fcntl.flock``).
 """
 
