@@ -21,7 +21,7 @@ from clausewatch.core.errors import ConfigError
 
 ENV_FILE_VAR = "CLAUSEWATCH_ENV_FILE"
 SETTINGS_FILE = "settings.env"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the clausewatch package folder
 SAMPLE_SOURCES = PACKAGE_DIR / "sample" / "sources.yaml"
 
 
