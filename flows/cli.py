@@ -246,6 +246,9 @@ def digest() -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from clausewatch.flows.deploy import deploy
+
     app.command("run")(run)
     app.command("schedule")(schedule)
+    app.command("deploy")(deploy)
     app.add_typer(flows_app, name="flows")
