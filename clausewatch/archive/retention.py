@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clausewatch.archive.parts import PARTS_CONTENT_TYPE
-from clausewatch.archive.snapshots import read_snapshot, snapshot_path
+from clausewatch.archive.snapshots import delete_snapshot, read_snapshot
 from clausewatch.core.errors import ClausewatchError
 from clausewatch.storage.models.archive import FetchAttempt, Snapshot, Version
 from clausewatch.storage.models.base import utcnow
@@ -34,7 +34,7 @@ class PruneReport:
     def delete_files(self) -> None:
         """Delete the pruned snapshot files: call once the transaction is committed."""
         for sha in self.files:
-            snapshot_path(sha).unlink(missing_ok=True)
+            delete_snapshot(sha)
 
 
 def _referenced(session: Session, cutoff: datetime) -> set[str]:

@@ -1,10 +1,12 @@
-"""Raw snapshots, content-addressed: ``<snapshots_dir>/ab/cd/abcd...`` by sha256."""
+"""Raw snapshots, content-addressed: ``<storage>/snapshots/ab/cd/abcd...`` by sha256.
+
+``<storage>`` is the storage URL (``clausewatch.storage.files``): the workspace by default, or
+a shared store such as ``s3://bucket/prefix`` that every worker machine reads and writes.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from clausewatch.core.errors import InputError
 from clausewatch.core.settings import get_settings
-from clausewatch.core.workspace import make_private_dirs
+from clausewatch.storage.files import FileStore, storage_root
 from clausewatch.storage.models.archive import Snapshot
 
 
@@ -20,31 +22,42 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def snapshot_key(sha: str) -> str:
+    return f"{sha[:2]}/{sha[2:4]}/{sha}"
+
+
 def snapshot_path(sha: str, root: Path | None = None) -> Path:
+    """Where a snapshot lives when the storage is a local folder."""
     root = root or get_settings().snapshots_dir
-    return root / sha[:2] / sha[2:4] / sha
+    return root / snapshot_key(sha)
 
 
-def write_blob(body: bytes, root: Path | None = None) -> str:
+def snapshots() -> FileStore:
+    """The snapshots store of the configured storage."""
+    return storage_root().child("snapshots")
+
+
+def write_blob(body: bytes, store: FileStore | None = None) -> str:
     """Write ``body`` under its sha256 (atomically, once); return the sha256."""
     sha = sha256_hex(body)
-    path = snapshot_path(sha, root)
-    if path.exists() and path.stat().st_size == len(body):
+    store = store or snapshots()
+    key = snapshot_key(sha)
+    if store.size(key) == len(body):
         return sha
-    make_private_dirs(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    store.write(key, body)
     return sha
 
 
+def snapshot_exists(sha: str) -> bool:
+    return snapshots().size(snapshot_key(sha)) is not None
+
+
+def delete_snapshot(sha: str) -> None:
+    snapshots().delete(snapshot_key(sha))
+
+
 def store_snapshot(session: Session, body: bytes, content_type: str) -> str:
-    """Keep ``body`` on disk and in the ``snapshots`` table; return its sha256."""
+    """Keep ``body`` in the storage and in the ``snapshots`` table; return its sha256."""
     sha = write_blob(body)
     if session.get(Snapshot, sha) is None:
         session.add(Snapshot(sha256=sha, content_type=content_type[:200], size=len(body)))
@@ -73,18 +86,17 @@ class KeptBody:
 def keep_diagnostic(session: Session, body: bytes, content_type: str) -> KeptBody:
     """Keep enough of a body that failed to normalise to diagnose it, bounded."""
     full = sha256_hex(body)
-    if session.get(Snapshot, full) is not None and snapshot_path(full).exists():
+    if session.get(Snapshot, full) is not None and snapshot_exists(full):
         return KeptBody(full, len(body), full)  # already kept whole: costs nothing more
     kept = store_snapshot(session, body[:DIAGNOSTIC_BYTES], content_type)
     return KeptBody(kept, len(body), full)
 
 
 def read_snapshot(sha: str) -> bytes:
-    path = snapshot_path(sha)
-    try:
-        body = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"snapshot {sha} is missing from {path.parent}") from None
+    store = snapshots()
+    body = store.read(snapshot_key(sha))
+    if body is None:
+        raise InputError(f"snapshot {sha} is missing from {store.url}")
     if sha256_hex(body) != sha:
-        raise InputError(f"snapshot {sha} is corrupt on disk")
+        raise InputError(f"snapshot {sha} is corrupt in {store.url}")
     return body

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     # bundled list names or declaration files, comma-separated (wins over sources_file)
     sources: str | None = None
 
+    # shared storage of raw snapshots, the published site and Prefect results
+    # (clausewatch.storage.files): a folder (default: the workspace) or an fsspec URL such as
+    # s3://bucket/prefix; endpoint, key and secret for S3-compatible stores (unset key and
+    # secret: the standard AWS credential chain)
+    storage_url: str | None = None
+    storage_endpoint_url: str | None = None
+    storage_key: str | None = None
+    storage_secret: SecretStr | None = None
+
     # fetching
     allow_private_addresses: bool = False
     # file: sources must lie under this folder (default: the declarations file's folder)
@@ -139,8 +148,14 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.home / 'clausewatch.db'}"
 
     @property
+    def storage(self) -> str:
+        """The storage URL: ``storage_url``, or the workspace folder."""
+        return self.storage_url or str(self.home)
+
+    @property
     def snapshots_dir(self) -> Path:
-        return self.home / "snapshots"
+        """The local snapshots folder (meaningful when the storage is a folder)."""
+        return _local_storage_root(self) / "snapshots"
 
     @property
     def chroma_dir(self) -> Path:
@@ -152,7 +167,8 @@ class Settings(BaseSettings):
 
     @property
     def site_dir(self) -> Path:
-        return self.home / "site"
+        """The local site folder (meaningful when the storage is a folder)."""
+        return _local_storage_root(self) / "site"
 
     @property
     def sources_path(self) -> Path:
@@ -163,6 +179,18 @@ class Settings(BaseSettings):
         from clausewatch.core.workspace import make_private_dirs
 
         return make_private_dirs(self.home)
+
+
+def is_local_url(url: str) -> bool:
+    """Whether a storage URL names a local folder (a path or ``file://``)."""
+    return "://" not in url or url.startswith("file://")
+
+
+def _local_storage_root(settings: Settings) -> Path:
+    url = settings.storage
+    if not is_local_url(url):
+        return settings.home
+    return Path(url.removeprefix("file://")).expanduser()
 
 
 def settings_file() -> Path | None:
