@@ -222,7 +222,9 @@ def schedule(
 
 @flows_app.command("publish")
 def publish(
-    out: Annotated[Path | None, typer.Option(help="Site directory.")] = None,
+    out: Annotated[
+        str | None, typer.Option(help="Site directory or storage URL (default: <storage>/site).")
+    ] = None,
     alerts: Annotated[bool, typer.Option(help="Send same-day alerts.")] = True,
 ) -> None:
     """Run the publish flow: build the site, send same-day alerts."""
@@ -230,7 +232,7 @@ def publish(
     from clausewatch.flows.publish import publish_flow
 
     with _display() as display, _prefect(display):
-        summary = publish_flow(out_dir=str(out) if out else None, alerts=alerts)
+        summary = publish_flow(out_dir=out, alerts=alerts)
     console.print_json(data=summary)
 
 

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from clausewatch.core.settings import get_settings
 from clausewatch.flows.progress import report
 from clausewatch.flows.retry import only_transient
 from clausewatch.flows.runs import finish_run, start_run
 from clausewatch.storage.db import session_scope
+from clausewatch.storage.files import site_url
 
 
-@task(name="build-site", cache_policy=NO_CACHE)
+@task(name="build-site", cache_policy=NO_CACHE, retries=1, retry_condition_fn=only_transient)
 def build_site(out_dir: str) -> dict[str, Any]:
     from clausewatch.publication.site import build_site as build
 
     with session_scope() as session:
-        result = build(session, Path(out_dir))
+        result = build(session, out_dir)
     report("build site", advance=1, total=1)
     return {"written": result.written, "unchanged": result.unchanged, "removed": result.removed}
 
@@ -64,7 +63,7 @@ def _run(flow_name: str, steps: dict[str, Any]) -> dict[str, Any]:
 @flow(name="publish")
 def publish_flow(out_dir: str | None = None, alerts: bool = True) -> dict[str, Any]:
     """Approved analyses -> provision pages, timelines, topics, dataset, feeds; then alerts."""
-    target = out_dir or str(get_settings().home / "site")
+    target = out_dir or site_url()
     steps: dict[str, Any] = {"site": lambda: build_site(target)}
     if alerts:
         steps["alerts"] = same_day_alerts

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,7 +30,12 @@ def _print_delivery(label: str, summary: dict[str, int], errors: list[str]) -> N
 
 def publish(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Site directory (default: <home>/site).")
+        str | None,
+        typer.Option(
+            "--out",
+            help="Site directory or storage URL, e.g. s3://bucket/site (default: "
+            "<storage>/site, the storage being CLAUSEWATCH_STORAGE_URL or the workspace).",
+        ),
     ] = None,
     no_alerts: Annotated[
         bool, typer.Option("--no-alerts", help="Build the site only; send no alerts.")
@@ -42,12 +46,12 @@ def publish(
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from clausewatch.core.settings import get_settings
     from clausewatch.publication.alerts import send_same_day_alerts
     from clausewatch.publication.site import build_site
     from clausewatch.storage.db import session_scope
+    from clausewatch.storage.files import site_url
 
-    target = out or get_settings().site_dir
+    target = out or site_url()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as progress:

@@ -35,6 +35,7 @@ from clausewatch.publication.feeds import (
 from clausewatch.publication.names import category_title, display_name, human_date, topic_phrase
 from clausewatch.publication.render import STATIC, html_env
 from clausewatch.publication.writer import BuildReport, write_tree
+from clausewatch.storage.files import StorageError
 
 __all__ = ["BuildReport", "build_site", "monitoring_line", "render_site"]
 
@@ -261,8 +262,9 @@ def render_site(catalog: Catalog, site_url: str, site_title: str) -> dict[str, b
 
 
 def build_site(session: Session, out_dir: Path | str) -> BuildReport:
-    """Build the site from approved analyses into ``out_dir``; unchanged files are not touched
-    and files of pages that no longer exist are removed."""
+    """Build the site from approved analyses into ``out_dir`` (a folder or a storage URL such
+    as ``s3://bucket/site``); unchanged files are not touched and files of pages that no
+    longer exist are removed."""
     settings = get_settings()
     parts = urlsplit(settings.site_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -272,8 +274,10 @@ def build_site(session: Session, out_dir: Path | str) -> BuildReport:
     catalog = load_catalog(session)
     files = render_site(catalog, settings.site_url, settings.site_title)
     try:
-        report = write_tree(Path(out_dir), files)
-    except OSError as exc:
+        report = write_tree(out_dir, files)
+    except StorageError as exc:
+        if exc.retryable:
+            raise
         raise InputError(f"cannot write the site to {out_dir}: {exc}") from exc
     report.analyses = len(catalog.analyses)
     report.problems = list(catalog.problems)

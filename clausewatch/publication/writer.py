@@ -1,4 +1,6 @@
-"""Write a tree of files so that unchanged files are never rewritten and stale ones go away.
+"""Write a tree of files so that unchanged files are never rewritten and stale ones go away,
+to a folder or a storage URL (``s3://bucket/site``; each object is stored with its content
+type, so the bucket can serve the site).
 
 A manifest (``.clausewatch-site.json``) lists the files the last build wrote, so only files we
 created are ever removed; a non-empty directory without a manifest is refused.
@@ -6,14 +8,15 @@ created are ever removed; a non-empty directory without a manifest is refused.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import tempfile
+import mimetypes
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, Field
 
 from clausewatch.core.errors import InputError
+from clausewatch.storage.files import FileStore, open_store
 
 MANIFEST = ".clausewatch-site.json"
 
@@ -46,79 +49,74 @@ def _safe_relative(path: str) -> str:
     return pure.as_posix()
 
 
-def _read_manifest(root: Path) -> list[str]:
-    path = root / MANIFEST
-    if not path.exists():
-        if root.exists() and any(root.iterdir()):
+def _read_manifest(store: FileStore) -> list[str]:
+    raw = store.read(MANIFEST)
+    if raw is None:
+        if not store.is_empty():
             raise InputError(
-                f"{root} is not empty and was not built by clausewatch; choose an empty directory"
+                f"{store.url} is not empty and was not built by clausewatch; "
+                "choose an empty directory"
             )
         return []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        files = data["files"]
+        files = json.loads(raw.decode("utf-8"))["files"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path} is not a clausewatch site manifest: {exc}") from exc
+        raise InputError(
+            f"{store.url}/{MANIFEST} is not a clausewatch site manifest: {exc}"
+        ) from exc
     return [str(f) for f in files]
 
 
-def _write_if_changed(target: Path, data: bytes) -> bool:
-    try:
-        if target.read_bytes() == data:
+def _write_if_changed(
+    store: FileStore, rel: str, data: bytes, index: dict[str, str] | None = None
+) -> bool:
+    """Write ``data`` unless the stored object is the same: known from ``index`` (key -> MD5,
+    one listing of a remote store instead of a read per file) or read back."""
+    if index is not None:
+        if index.get(rel) == hashlib.md5(data, usedforsecurity=False).hexdigest():
             return False
-    except FileNotFoundError:
-        pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    elif store.read(rel) == data:
+        return False
+    store.write(rel, data, content_type=mimetypes.guess_type(rel)[0])
     return True
 
 
-def _prune_empty_dirs(root: Path, start: Path) -> None:
-    current = start
-    while current != root and root in current.parents:
-        try:
-            current.rmdir()
-        except OSError:
-            return
-        current = current.parent
+def site_store(target: Path | str | FileStore) -> FileStore:
+    """The store a site is written to: a folder (files 644) or a storage URL."""
+    if isinstance(target, FileStore):
+        return target
+    return open_store(str(target), private=False)
 
 
-def write_tree(root: Path, files: dict[str, bytes]) -> BuildReport:
-    """Make ``root`` hold exactly ``files`` (path relative to root -> bytes)."""
-    previous = _read_manifest(root)
-    root.mkdir(parents=True, exist_ok=True)
+def write_tree(target: Path | str | FileStore, files: dict[str, bytes]) -> BuildReport:
+    """Make ``target`` (a folder or a storage URL such as ``s3://bucket/site``) hold exactly
+    ``files`` (path relative to the root -> bytes)."""
+    store = site_store(target)
+    previous = _read_manifest(store)
+    index = store.md5_index()
     report = BuildReport()
     wanted = {_safe_relative(p): data for p, data in files.items()}
     # Record the union first: an interrupted build still knows every file it may have written.
-    _write_manifest(root, set(previous) | set(wanted))
+    _write_manifest(store, set(previous) | set(wanted))
     for rel in sorted(wanted):
-        if _write_if_changed(root / rel, wanted[rel]):
+        if _write_if_changed(store, rel, wanted[rel], index):
             report.written += 1
             report.written_paths.append(rel)
         else:
             report.unchanged += 1
     for rel in sorted(set(previous) - set(wanted)):
         try:
-            target = root / _safe_relative(rel)
+            key = _safe_relative(rel)
         except ValueError:
             continue
-        if target.is_file():
-            target.unlink()
+        if store.size(key) is not None:
+            store.delete(key)
             report.removed += 1
             report.removed_paths.append(rel)
-            _prune_empty_dirs(root, target.parent)
-    _write_manifest(root, set(wanted))
+    _write_manifest(store, set(wanted))
     return report
 
 
-def _write_manifest(root: Path, files: set[str]) -> None:
+def _write_manifest(store: FileStore, files: set[str]) -> None:
     manifest = json.dumps({"files": sorted(files)}, indent=1) + "\n"
-    _write_if_changed(root / MANIFEST, manifest.encode("utf-8"))
+    _write_if_changed(store, MANIFEST, manifest.encode("utf-8"))
