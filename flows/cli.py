@@ -29,8 +29,13 @@ def _quiet_prefect(verbose: bool) -> None:
 
     settings = get_settings()
     settings.ensure_home()
-    # results (task cache) live in the workspace, so a new workspace never sees stale results
-    os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(settings.home / "prefect"))
+    # results (task cache) live in the storage (default: the workspace), so a new workspace
+    # never sees stale results; a remote storage is set up by _prefect (flows.results)
+    from clausewatch.flows.results import local_results_path
+
+    local = local_results_path(settings)
+    if local is not None:
+        os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(local))
 
 
 def _line(text: str) -> None:
@@ -106,12 +111,14 @@ def run(
 
 @contextmanager
 def _prefect(display: Display) -> Iterator[str]:
-    """PREFECT_API_URL, or a temporary Prefect server that ends with this process."""
+    """PREFECT_API_URL, or a temporary Prefect server that ends with this process; Prefect's
+    results in the shared storage (flows.results)."""
     from clausewatch.core.settings import get_settings
     from clausewatch.flows.prefect_server import prefect_api
+    from clausewatch.flows.results import shared_results
 
     log_path = get_settings().home / "prefect" / "server.log"
-    with prefect_api(display.message, log_path) as url:
+    with prefect_api(display.message, log_path) as url, shared_results():
         yield url
 
 
@@ -211,13 +218,15 @@ def schedule(
     from prefect import serve
 
     from clausewatch.flows.monitor import monitor_deployment
+    from clausewatch.flows.results import shared_results
 
     params: dict[str, Any] = {"sources": list(sources) if sources else None, "backend": backend}
     deployment = monitor_deployment(name=name, cron=cron, parameters=params)
     progress_console.print(
         f"serving [bold]{name}[/bold] on cron {cron!r} (one run at a time); Ctrl-C to stop"
     )
-    serve(deployment, print_starting_message=False)
+    with shared_results():  # the served runs' results in the shared storage too
+        serve(deployment, print_starting_message=False)
 
 
 @flows_app.command("publish")
