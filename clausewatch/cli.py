@@ -73,6 +73,36 @@ def init_workspace() -> None:
     get_engine()
     _warn_if_open(settings.home)
     typer.echo(f"workspace ready: {settings.home} (database {settings.db_url.split('@')[-1]})")
+    _check_storage()
+
+
+def _check_storage() -> None:
+    """Write, read back and delete a probe in the storage; with a remote storage and a Prefect
+    server named, save the results block and say how processes Prefect starts find it."""
+    import time
+
+    from clausewatch.core.settings import get_settings, is_local_url
+    from clausewatch.storage.files import storage_root
+
+    settings = get_settings()
+    store = storage_root(settings)
+    started = time.perf_counter()
+    store.check()
+    typer.echo(
+        f"storage ready: {store.url} (probe written, read and deleted in "
+        f"{time.perf_counter() - started:.2f} s)"
+    )
+    if is_local_url(settings.storage) or not os.environ.get("PREFECT_API_URL"):
+        return  # no Prefect server named: nothing to save (and Prefect is not imported)
+    from clausewatch.flows.results import process_credentials, save_results_block
+
+    with process_credentials(settings):
+        slug = save_results_block(settings)
+    typer.echo(
+        f"Prefect results: block {slug}; processes Prefect starts (prefect worker start, "
+        f"prefect task serve) need PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK={slug} and "
+        f"PREFECT_TASKS_SCHEDULING_DEFAULT_STORAGE_BLOCK={slug}"
+    )
 
 
 def _warn_if_open(home: Path) -> None:
