@@ -12,10 +12,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clausewatch.schemas.vocabulary import MATERIAL_KINDS, DraftStatus
 from clausewatch.storage.db import session_scope
 from clausewatch.storage.models import Change, Document, Draft, LLMCall, Run, Version
-
-MATERIAL = ("added", "removed", "modified")
 
 
 def _llm_usage(session: Session, since: datetime | None) -> dict[str, Any]:
@@ -42,14 +41,14 @@ def collect(session: Session) -> dict[str, Any]:
     per_document = get_settings().draft_recent_versions
     drafted = select(Draft.change_id).where(
         Draft.change_id.is_not(None),
-        Draft.status.in_(("approved", "rejected")),
+        Draft.status.in_((DraftStatus.APPROVED, DraftStatus.REJECTED)),
         Draft.backend != DEMO_BACKEND,
     )
     open_changes = session.scalar(
         select(func.count(Change.id)).where(
             Change.old_version_id.is_not(None),
             Change.new_version_id.in_(recent_version_ids(session, per_document)),
-            Change.kind.in_(MATERIAL),
+            Change.kind.in_(MATERIAL_KINDS),
             Change.id.not_in(drafted),
         )
     )

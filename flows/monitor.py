@@ -27,6 +27,7 @@ from clausewatch.flows.runs import (
     start_run,
 )
 from clausewatch.schemas.runs import DraftResult, Failure, RunSummary, TrackResult
+from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.db import session_scope
 from clausewatch.storage.models import Draft
 from clausewatch.storage.models.base import utcnow
@@ -283,7 +284,7 @@ def _collect(
         return "failed"
     summary.drafts.append(d)
     summary.llm_seconds += d.seconds
-    if d.status == "flagged":
+    if d.status == DraftStatus.FLAGGED:
         summary.drafts_flagged += 1
     else:
         summary.drafts_created += 1

@@ -21,10 +21,9 @@ from clausewatch.flows.live import RunProgress
 from clausewatch.flows.progress import current_run, report
 from clausewatch.flows.retry import only_transient
 from clausewatch.schemas.runs import DraftResult, TrackResult
+from clausewatch.schemas.vocabulary import MATERIAL_KINDS
 from clausewatch.storage.db import session_scope
 from clausewatch.storage.models import Change, Clause, Document, Draft, Version
-
-MATERIAL_KINDS = ("added", "removed", "modified")
 
 _llm_slots_lock = threading.Lock()
 _llm_slots: threading.BoundedSemaphore | None = None
@@ -216,7 +215,7 @@ def draft(change_id: int, content_key: str, backend: str | None, database: str) 
             result = DraftResult(
                 change_id=change_id,
                 draft_id=row.id,
-                status=row.status,
+                status=row.status.value,
                 tokens_in=row.tokens_in,
                 tokens_out=row.tokens_out,
                 seconds=round(time.monotonic() - started, 3),

@@ -12,13 +12,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from clausewatch.schemas.taxonomy import Category
+from clausewatch.schemas.vocabulary import ChangeKind, ExposureLevel
 
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1200)]
 Quote = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-
-ExposureLevel = Literal["Low", "Medium", "High"]
-ChangeKind = Literal["added", "removed", "modified", "moved"]
 
 
 class _Strict(BaseModel):

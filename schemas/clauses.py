@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-ChangeKind = Literal["added", "removed", "modified", "moved"]
+from clausewatch.schemas.vocabulary import ChangeKind
 
 
 class ClauseSeg(BaseModel):
@@ -60,7 +60,7 @@ class Alignment(BaseModel):
 
     def counts(self) -> dict[str, int]:
         """Number of changes of each kind (every kind present, zero when none)."""
-        result = {"added": 0, "removed": 0, "modified": 0, "moved": 0}
+        result = {str(kind): 0 for kind in ChangeKind}
         for change in self.changes:
             result[change.kind] += 1
         return result

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from clausewatch.schemas.jurisdictions import JURISDICTIONS
 from clausewatch.schemas.taxonomy import Category
+from clausewatch.schemas.vocabulary import ExposureLevel
 
-ExposureLevel = Literal["Low", "Medium", "High"]
 ProvisionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*:[0-9][0-9a-z.()-]*$")]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 

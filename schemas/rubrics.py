@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from clausewatch.schemas.jurisdictions import JURISDICTIONS
 from clausewatch.schemas.taxonomy import CATEGORIES, Category
-
-Level = Literal["Low", "Medium", "High"]
-LEVEL_ORDER: dict[str, int] = {"Low": 0, "Medium": 1, "High": 2}
-ChangeKindName = Literal["added", "removed", "modified", "moved"]
+from clausewatch.schemas.vocabulary import ChangeKind, ExposureLevel
 
 
 def _check_patterns(value: list[str]) -> list[str]:
@@ -30,10 +26,10 @@ class _Strict(BaseModel):
 
 class ExposureRule(_Strict):
     id: str
-    level: Level
+    level: ExposureLevel
     rationale: str = Field(min_length=5)
     categories: list[Category] = Field(default_factory=list)
-    change: list[ChangeKindName] = Field(default_factory=list)
+    change: list[ChangeKind] = Field(default_factory=list)
     text: list[str] = Field(default_factory=list)
     unless: list[str] = Field(default_factory=list)
 
@@ -43,13 +39,13 @@ class ExposureRule(_Strict):
 class ExposureRubric(_Strict):
     id: str
     version: str
-    default: Level
-    categories: dict[str, Level]
+    default: ExposureLevel
+    categories: dict[str, ExposureLevel]
     rules: list[ExposureRule]
 
     @field_validator("categories")
     @classmethod
-    def _slugs(cls, value: dict[str, Level]) -> dict[str, Level]:
+    def _slugs(cls, value: dict[str, ExposureLevel]) -> dict[str, ExposureLevel]:
         unknown = [k for k in value if k not in CATEGORIES]
         if unknown:
             raise ValueError(f"unknown categories {unknown}")

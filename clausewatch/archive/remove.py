@@ -35,10 +35,11 @@ from clausewatch.archive.store import (
 from clausewatch.clauses.align import align
 from clausewatch.core.errors import InputError
 from clausewatch.schemas.clauses import ClauseChange
+from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models.archive import Change, Clause, Version
 from clausewatch.storage.models.drafts import Draft, DraftEvent
 
-PUBLISHED_STATUSES = frozenset({"approved"})
+PUBLISHED_STATUSES = frozenset({DraftStatus.APPROVED})
 
 
 class PublishedDependentsError(InputError):

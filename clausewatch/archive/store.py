@@ -20,9 +20,8 @@ from clausewatch.clauses.align import align
 from clausewatch.clauses.segment import segment
 from clausewatch.core.errors import InputError
 from clausewatch.schemas.clauses import ClauseChange, ClauseSeg
+from clausewatch.schemas.vocabulary import ChangeKind
 from clausewatch.storage.models.archive import Change, Clause, Document, Version
-
-CHANGE_KINDS: tuple[str, ...] = ("added", "removed", "modified", "moved")
 
 
 class OutOfOrderError(InputError):
@@ -143,7 +142,7 @@ def version_changes(session: Session, version: Version) -> list[Change]:
 def change_counts(session: Session, version_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """Per version id: how many clauses were added / removed / modified / moved."""
     ids = list(version_ids)
-    out: dict[int, dict[str, int]] = {vid: dict.fromkeys(CHANGE_KINDS, 0) for vid in ids}
+    out: dict[int, dict[str, int]] = {vid: {k.value: 0 for k in ChangeKind} for vid in ids}
     if not ids:
         return out
     rows = session.execute(
@@ -342,7 +341,7 @@ def _insert_changes(
 
 def kind_counts(changes: Iterable[Change | ClauseChange]) -> dict[str, int]:
     counted = Counter(c.kind for c in changes)
-    return {k: counted.get(k, 0) for k in CHANGE_KINDS}
+    return {kind: counted.get(kind, 0) for kind in ChangeKind}
 
 
 def recent_version_ids(session: Session, per_document: int) -> list[int]:

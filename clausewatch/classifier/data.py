@@ -16,6 +16,7 @@ import yaml
 
 from clausewatch.core.errors import InputError
 from clausewatch.schemas.taxonomy import CATEGORIES, CLAUDETTE_TO_SLUG, UNFAIR_TOS_SLUGS
+from clausewatch.schemas.vocabulary import DraftStatus
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 NONE_KEY = "none"
@@ -147,7 +148,7 @@ def load_approved_drafts() -> LabelledSet:
         rows = session.execute(
             select(Draft, Clause.text)
             .outerjoin(Clause, Clause.id == Draft.clause_id)
-            .where(Draft.status == "approved", Draft.backend != DEMO_BACKEND)
+            .where(Draft.status == DraftStatus.APPROVED, Draft.backend != DEMO_BACKEND)
         ).all()
         for draft, clause_text in rows:
             analysis = draft.analysis or {}

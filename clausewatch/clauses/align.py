@@ -31,6 +31,7 @@ from clausewatch.clauses.canonical import canonical, is_date_line
 from clausewatch.clauses.canonical import words as words_of
 from clausewatch.clauses.worddiff import similarity, word_diff
 from clausewatch.schemas.clauses import Alignment, ClauseChange, ClauseRef, ClauseSeg
+from clausewatch.schemas.vocabulary import ChangeKind
 
 __all__ = ["DEFAULT_THRESHOLD", "Alignment", "align", "clear_caches"]
 
@@ -385,7 +386,7 @@ def align(
             unchanged += 1
             continue
         change = ClauseChange(
-            kind="moved" if pair.exact else "modified",
+            kind=ChangeKind.MOVED if pair.exact else ChangeKind.MODIFIED,
             old=_ref(o, o.id),
             new=_ref(n, ids[pair.new]),
             old_position=o.position,
@@ -401,7 +402,9 @@ def align(
     for j in left_new:
         if j not in matched_new:
             n = new[j]
-            change = ClauseChange(kind="added", new=_ref(n, ids[j]), new_position=n.position)
+            change = ClauseChange(
+                kind=ChangeKind.ADDED, new=_ref(n, ids[j]), new_position=n.position
+            )
             changes.append((float(j), change))
     # a removed clause is reported after the last in-order clause that preceded it
     anchors = {pairs[k].old: pairs[k].new for k in kept_in_order}
@@ -414,7 +417,9 @@ def align(
         elif i in left_old_set:
             removed_rank += 1
             o = old[i]
-            change = ClauseChange(kind="removed", old=_ref(o, o.id), old_position=o.position)
+            change = ClauseChange(
+                kind=ChangeKind.REMOVED, old=_ref(o, o.id), old_position=o.position
+            )
             changes.append((anchor + removed_rank * 1e-9, change))
     changes.sort(key=lambda item: item[0])
 

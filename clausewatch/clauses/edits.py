@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from clausewatch.clauses.canonical import canonical, is_date_line
 from clausewatch.clauses.segment import segment
-from clausewatch.schemas.clauses import ChangeKind, ClauseSeg
+from clausewatch.schemas.clauses import ClauseSeg
+from clausewatch.schemas.vocabulary import ChangeKind
 
 _BLANK = " \t\r"  # what Markdown counts as blank (not NBSP)
 _MARKER = re.compile(r"^(\s*(?:[*+-]|\d{1,9}[.)])\s+)(.*)$")
@@ -183,7 +184,9 @@ def _modify_at(
     kept = [*words[:cut], phrase, *words[cut + 1 :]]
     new = " ".join(kept)
     result = _replace_line(text, site.line, site.prefix + new)
-    return EditResult(result, [ExpectedChange("modified", old, new)], f"modify: {phrase!r}")
+    return EditResult(
+        result, [ExpectedChange(ChangeKind.MODIFIED, old, new)], f"modify: {phrase!r}"
+    )
 
 
 def one_word(text: str, rng: random.Random, avoid: Iterable[str] = ()) -> EditResult:
@@ -208,7 +211,9 @@ def one_word(text: str, rng: random.Random, avoid: Iterable[str] = ()) -> EditRe
         if options:
             how, new = rng.choice(options)
             result = _replace_line(text, site.line, site.prefix + new)
-            return EditResult(result, [ExpectedChange("modified", old, new)], f"one word: {how}")
+            return EditResult(
+                result, [ExpectedChange(ChangeKind.MODIFIED, old, new)], f"one word: {how}"
+            )
     raise NoCandidate("no clause with a number, a modal verb or a negatable verb")
 
 
@@ -245,7 +250,9 @@ def add(text: str, rng: random.Random, avoid: Iterable[str] = ()) -> EditResult:
     new = _new_clause(rng, text)
     lines = _lines(text)
     lines[anchor.line + 1 : anchor.line + 1] = ["", new]
-    return EditResult("\n".join(lines), [ExpectedChange("added", None, new)], "add paragraph")
+    return EditResult(
+        "\n".join(lines), [ExpectedChange(ChangeKind.ADDED, None, new)], "add paragraph"
+    )
 
 
 def _indent(line: str) -> int:
@@ -279,7 +286,9 @@ def remove(text: str, rng: random.Random, avoid: Iterable[str] = ()) -> EditResu
     sites = [s for s in _sites(text, avoid) if _removable(lines, s)]
     site = _pick(sites, rng, "remove", 4)
     result = _replace_line(text, site.line, None)
-    return EditResult(result, [ExpectedChange("removed", site.clause.text, None)], "remove")
+    return EditResult(
+        result, [ExpectedChange(ChangeKind.REMOVED, site.clause.text, None)], "remove"
+    )
 
 
 def move(text: str, rng: random.Random, avoid: Iterable[str] = ()) -> EditResult:
@@ -307,7 +316,7 @@ def move(text: str, rng: random.Random, avoid: Iterable[str] = ()) -> EditResult
     del lines[src]
     if src < len(lines) and not lines[src].strip(_BLANK):
         del lines[src]
-    change = ExpectedChange("moved", source.clause.text, source.clause.text)
+    change = ExpectedChange(ChangeKind.MOVED, source.clause.text, source.clause.text)
     return EditResult("\n".join(lines), [change], "move paragraph")
 
 

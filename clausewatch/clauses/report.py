@@ -10,12 +10,13 @@ from rich.table import Table
 from rich.text import Text
 
 from clausewatch.schemas.clauses import Alignment, ClauseChange, ClauseSeg
+from clausewatch.schemas.vocabulary import ChangeKind
 
 _KIND_STYLE = {
-    "added": "bold green",
-    "removed": "bold red",
-    "modified": "bold yellow",
-    "moved": "bold cyan",
+    ChangeKind.ADDED: "bold green",
+    ChangeKind.REMOVED: "bold red",
+    ChangeKind.MODIFIED: "bold yellow",
+    ChangeKind.MOVED: "bold cyan",
 }
 
 
@@ -40,7 +41,7 @@ def print_clauses(clauses: list[ClauseSeg], console: Console | None = None) -> N
 def _change_body(change: ClauseChange, *, markers: bool = False) -> Text:
     """The clause text; a modification as a word diff, marked like ``git diff --word-diff``
     ([-deleted-]{+inserted+}) when the output has no colours."""
-    if change.kind == "modified" and change.word_diff is not None:
+    if change.kind == ChangeKind.MODIFIED and change.word_diff is not None:
         body = Text()
         for op in change.word_diff:
             if body:
@@ -54,9 +55,9 @@ def _change_body(change: ClauseChange, *, markers: bool = False) -> Text:
                     f"{{+{op.text}+}}" if markers else op.text, style="bold green underline"
                 )
         return body
-    if change.kind == "added" and change.new:
+    if change.kind == ChangeKind.ADDED and change.new:
         return Text(change.new.text, style="green")
-    if change.kind == "removed" and change.old:
+    if change.kind == ChangeKind.REMOVED and change.old:
         return Text(change.old.text, style="red")
     ref = change.new or change.old
     return Text(ref.text if ref else "")
@@ -72,7 +73,7 @@ def print_alignment(
     console = console or Console()
     counts = alignment.counts()
     header = Text(f"{old_label} -> {new_label}: ")
-    for kind in ("added", "removed", "modified", "moved"):
+    for kind in ChangeKind:
         header.append(f"{counts[kind]} {kind}", style=_KIND_STYLE[kind])
         header.append(", ")
     header.append(f"{alignment.unchanged} unchanged")

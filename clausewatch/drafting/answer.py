@@ -9,11 +9,12 @@ parses whatever comes back (any backend) and bounds every string and list.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from clausewatch.schemas.taxonomy import CATEGORIES
+from clausewatch.schemas.vocabulary import ExposureLevel
 
 # character bounds for the model (tighter than ProvisionAnalysis so assembled output fits)
 LIMITS: dict[str, int] = {
@@ -75,7 +76,7 @@ class AnswerRegulation(_Strict):
 
 
 class AnswerExposure(_Strict):
-    level: Literal["Low", "Medium", "High"]
+    level: ExposureLevel
     rationale: Rationale
 
 
@@ -235,7 +236,7 @@ def build_answer_schema(
     }
     props["exposure"] = _obj(
         {
-            "level": {"type": "string", "enum": ["Low", "Medium", "High"]},
+            "level": {"type": "string", "enum": [level.value for level in ExposureLevel]},
             "rationale": _str("rationale"),
         }
     )

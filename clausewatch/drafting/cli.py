@@ -33,6 +33,7 @@ def resolve_clause(
     """The clause ``clause_id`` of ``file`` (as ``clausewatch segment`` prints it) and, with
     ``previous``, its change computed by aligning the two versions."""
     from clausewatch.drafting.context import ChangeInput, ClauseInput
+    from clausewatch.schemas.vocabulary import ChangeKind
 
     new = _segments(file)
     by_id = {c.id: c for c in new}
@@ -68,10 +69,13 @@ def resolve_clause(
                     new_path=list(ch.new.path),
                 ),
             )
-        if subject is None and ch.kind == "removed" and ch.old is not None and ch.old.id == uid:
+        removed = ch.kind == ChangeKind.REMOVED
+        if subject is None and removed and ch.old is not None and ch.old.id == uid:
             return (
                 ClauseInput(uid, ch.old.text, platform, doc_type, list(ch.old.path)),
-                ChangeInput(kind="removed", old_text=ch.old.text, old_path=list(ch.old.path)),
+                ChangeInput(
+                    kind=ChangeKind.REMOVED, old_text=ch.old.text, old_path=list(ch.old.path)
+                ),
             )
     if subject is None:
         raise InputError(

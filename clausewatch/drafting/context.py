@@ -7,13 +7,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from clausewatch.drafting.sentences import Sentence, bounded, split_sentences
 from clausewatch.regulations.mapper import RegulationMap
 from clausewatch.schemas.retrieval import Comparable, RegulationCandidate, RegulationProvision
+from clausewatch.schemas.vocabulary import ChangeKind
 
-ChangeKind = Literal["added", "removed", "modified", "moved"]
 QUOTE_LIMIT = 2000  # ProvisionAnalysis quotes are bounded to this many characters
 
 
@@ -38,11 +38,11 @@ class ChangeInput:
     def excerpts(self) -> tuple[str | None, str | None]:
         """Before/after quotes for ``ChangeInfo``: the changed sentences, verbatim, bounded."""
         old, new = self.old_text, self.new_text
-        if self.kind == "added" or old is None:
+        if self.kind == ChangeKind.ADDED or old is None:
             return None, bounded(new, QUOTE_LIMIT) if new else None
-        if self.kind == "removed" or new is None:
+        if self.kind == ChangeKind.REMOVED or new is None:
             return bounded(old, QUOTE_LIMIT), None
-        if self.kind == "moved" or old == new:
+        if self.kind == ChangeKind.MOVED or old == new:
             return bounded(old, QUOTE_LIMIT), bounded(new, QUOTE_LIMIT)
         return _changed_span(old, new)
 

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from clausewatch.core.errors import ConfigError
 from clausewatch.core.settings import SAMPLE_SOURCES
-from clausewatch.schemas.analysis import ChangeKind, Provenance, ProvisionAnalysis
+from clausewatch.schemas.analysis import Provenance, ProvisionAnalysis
+from clausewatch.schemas.vocabulary import ChangeKind, DraftStatus
 from clausewatch.storage.models import Change, Clause, Document, Draft, DraftEvent, Version
 
 DEMO_BACKEND = "demo"
@@ -156,7 +157,7 @@ def queue_demo_drafts(session: Session, entries: list[DemoEntry] | None = None) 
             clause_uid=change.clause_uid,
             platform=m.platform,
             doc_type=m.doc_type,
-            status="pending",
+            status=DraftStatus.PENDING,
             analysis=analysis.model_dump(mode="json"),
             context={"demo": True, "note": DEMO_NOTE},
             prompt_id=DEMO_PROMPT_ID,
@@ -175,7 +176,7 @@ def queue_demo_drafts(session: Session, entries: list[DemoEntry] | None = None) 
                 action="drafted",
                 field="status",
                 before=None,
-                after="pending",
+                after=DraftStatus.PENDING,
                 note=DEMO_NOTE,
             )
         )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from clausewatch.drafting.context import Example
 from clausewatch.drafting.demo import DEMO_BACKEND
 from clausewatch.drafting.retrieve import words
+from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models import Clause, Draft
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def approved_examples(
     stmt = (
         select(Draft)
         .where(
-            Draft.status == "approved",
+            Draft.status == DraftStatus.APPROVED,
             Draft.analysis.is_not(None),
             Draft.backend != DEMO_BACKEND,  # a demo analysis is not a model's example
         )

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from clausewatch.prompts.rubrics import exposure_rubric, jurisdiction_rubric
 from clausewatch.schemas.jurisdictions import JURISDICTIONS
 from clausewatch.schemas.retrieval import RegulationProvision
-from clausewatch.schemas.rubrics import LEVEL_ORDER, ExposureRubric, JurisdictionRubric
+from clausewatch.schemas.rubrics import ExposureRubric, JurisdictionRubric
+from clausewatch.schemas.vocabulary import ExposureLevel
 
 MAX_CATEGORIES = 4
 
@@ -33,7 +34,7 @@ def combine_categories(hint: Sequence[str], model: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class ExposureDecision:
-    level: str
+    level: ExposureLevel
     rule: str  # the rule id, or ``category:<slug>`` / ``default``
     rationale: str
 
@@ -70,7 +71,7 @@ def decide_exposure(
     # highest level; among equals, a specific rule before a category's base level
     return max(
         enumerate(options),
-        key=lambda p: (LEVEL_ORDER[p[1].level], not p[1].rule.startswith("category:"), -p[0]),
+        key=lambda p: (p[1].level.rank, not p[1].rule.startswith("category:"), -p[0]),
     )[1]
 
 

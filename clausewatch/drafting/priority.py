@@ -16,8 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clausewatch.core.errors import ConfigError
-from clausewatch.schemas.analysis import ChangeKind
 from clausewatch.schemas.taxonomy import Category
+from clausewatch.schemas.vocabulary import ChangeKind
 
 RULE_FILE = Path(__file__).resolve().parent.parent / "prompts" / "draft_priority.yaml"
 

@@ -9,8 +9,13 @@ from rich.table import Table
 from rich.text import Text
 
 from clausewatch.schemas.analysis import ProvisionAnalysis
+from clausewatch.schemas.vocabulary import ExposureLevel
 
-_LEVEL_STYLE = {"Low": "green", "Medium": "yellow", "High": "red"}
+_LEVEL_STYLE = {
+    ExposureLevel.LOW: "green",
+    ExposureLevel.MEDIUM: "yellow",
+    ExposureLevel.HIGH: "red",
+}
 
 
 def _section(title: str, body: str) -> Group:

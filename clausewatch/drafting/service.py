@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from clausewatch.core.errors import InputError
 from clausewatch.core.settings import get_settings
-from clausewatch.drafting.context import ChangeInput, ChangeKind, ClauseInput, DraftContext, Redraft
+from clausewatch.drafting.context import ChangeInput, ClauseInput, DraftContext, Redraft
 from clausewatch.drafting.demo import is_demo
 from clausewatch.drafting.engine import DraftOutcome, draft_analysis
 from clausewatch.drafting.examples import approved_examples
@@ -25,17 +25,12 @@ from clausewatch.llm.base import LLM
 from clausewatch.prompts import load_prompt
 from clausewatch.regulations.mapper import map_regulations, shortlist_candidates
 from clausewatch.regulations.votes import editor_votes
+from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models import Change, Clause, Document, Draft, DraftEvent
 
 log = logging.getLogger(__name__)
 
 ACTOR = "clausewatch"
-PENDING, FLAGGED, SUPERSEDED, REDRAFT_REQUESTED = (
-    "pending",
-    "flagged",
-    "superseded",
-    "redraft_requested",
-)
 
 
 def build_context(
@@ -100,8 +95,6 @@ def _inputs_for_change(session: Session, change: Change) -> tuple[ClauseInput, C
     subject = new or old
     if subject is None:
         raise InputError(f"change {change.id} has neither an old nor a new clause")
-    if change.kind not in ("added", "removed", "modified", "moved"):
-        raise InputError(f"change {change.id}: unknown kind {change.kind!r}")
     clause = ClauseInput(
         uid=change.clause_uid,
         text=subject.text,
@@ -111,7 +104,7 @@ def _inputs_for_change(session: Session, change: Change) -> tuple[ClauseInput, C
         row_id=subject.id,
     )
     diff = ChangeInput(
-        kind=cast(ChangeKind, change.kind),  # checked just above
+        kind=change.kind,
         old_text=old.text if old else None,
         new_text=new.text if new else None,
         old_path=list(old.path or []) if old else [],
@@ -145,7 +138,7 @@ def _store(
         clause_uid=ctx.clause.uid,
         platform=ctx.clause.platform,
         doc_type=ctx.clause.doc_type,
-        status=PENDING if outcome.ok else FLAGGED,
+        status=DraftStatus.PENDING if outcome.ok else DraftStatus.FLAGGED,
         analysis=best.model_dump(mode="json") if best is not None else None,
         context=record,
         prompt_id=outcome.rendered.id,
@@ -283,7 +276,9 @@ def process_redrafts(session: Session, *, llm: LLM | None = None) -> list[Draft]
     prompt carries the editor's instructions, ``redraft_of`` links it, the old draft becomes
     ``superseded`` (both events recorded). Returns the new drafts."""
     requested = list(
-        session.scalars(select(Draft).where(Draft.status == REDRAFT_REQUESTED).order_by(Draft.id))
+        session.scalars(
+            select(Draft).where(Draft.status == DraftStatus.REDRAFT_REQUESTED).order_by(Draft.id)
+        )
     )
     if not requested:
         return []
@@ -320,7 +315,7 @@ def process_redrafts(session: Session, *, llm: LLM | None = None) -> list[Draft]
             new = _draft(session, ctx, change_id=old.change_id, llm=llm, redraft_of=old.id)
             if new.redraft_of is None:
                 new.redraft_of = old.id
-            old.status = SUPERSEDED
+            old.status = DraftStatus.SUPERSEDED
             old.lock_version += 1
             session.add(
                 DraftEvent(
@@ -328,8 +323,8 @@ def process_redrafts(session: Session, *, llm: LLM | None = None) -> list[Draft]
                     actor=ACTOR,
                     action="superseded",
                     field="status",
-                    before=REDRAFT_REQUESTED,
-                    after=SUPERSEDED,
+                    before=DraftStatus.REDRAFT_REQUESTED,
+                    after=DraftStatus.SUPERSEDED,
                     note=f"redrafted as #{new.id}",
                 )
             )

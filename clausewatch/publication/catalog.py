@@ -23,9 +23,10 @@ from clausewatch.drafting.demo import demo_title, is_demo
 from clausewatch.publication.names import display_name, slugify
 from clausewatch.schemas.analysis import ProvisionAnalysis
 from clausewatch.schemas.clauses import WordOp
+from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models import Change, Clause, Document, Draft, Version
 
-PUBLISHED_STATUS = "approved"
+PUBLISHED_STATUS = DraftStatus.APPROVED
 DATASET_SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 

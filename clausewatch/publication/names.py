@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from clausewatch.schemas.taxonomy import CATEGORIES
-
-EXPOSURE_ORDER: dict[str, int] = {"Low": 1, "Medium": 2, "High": 3}
+from clausewatch.schemas.vocabulary import ExposureLevel, exposure_rank
 
 _ACRONYMS = {"ai", "api", "aws", "dpa", "tos", "eu", "uk", "us", "llm", "ml", "xai"}
 
@@ -106,4 +105,4 @@ def human_date(value: datetime | None) -> str:
 def exposure_at_least(level: str, minimum: str | None) -> bool:
     if not minimum:
         return True
-    return EXPOSURE_ORDER.get(level, 0) >= EXPOSURE_ORDER[minimum]
+    return exposure_rank(level) >= ExposureLevel(minimum).rank

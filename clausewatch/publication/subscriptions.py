@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from clausewatch.core.errors import InputError
 from clausewatch.core.settings import get_settings
 from clausewatch.publication.catalog import PublishedAnalysis
-from clausewatch.publication.names import EXPOSURE_ORDER, exposure_at_least
+from clausewatch.publication.names import exposure_at_least
 from clausewatch.publication.targets import check_email, check_new_webhook
 from clausewatch.schemas.taxonomy import CATEGORIES
+from clausewatch.schemas.vocabulary import ExposureLevel
 from clausewatch.storage.models import Subscriber
 
 CHANNELS = ("webhook", "email")
@@ -64,8 +65,8 @@ def add_subscriber(
         raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}")
-    if min_exposure is not None and min_exposure not in EXPOSURE_ORDER:
-        raise InputError(f"minimum exposure must be one of {', '.join(EXPOSURE_ORDER)}")
+    if min_exposure is not None and min_exposure not in tuple(ExposureLevel):
+        raise InputError(f"minimum exposure must be one of {', '.join(ExposureLevel)}")
     if channel == "webhook":
         secret = secret or secrets.token_hex(32)
         if len(secret) < 16:
@@ -82,7 +83,7 @@ def add_subscriber(
         mode=mode,
         platforms=sorted({p.strip() for p in platforms if p.strip()}),
         categories=_check_categories(categories),
-        min_exposure=min_exposure,
+        min_exposure=ExposureLevel(min_exposure) if min_exposure is not None else None,
         active=True,
     )
     session.add(sub)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models.drafts import Draft, DraftEvent
 
 SCAN_LIMIT = 500  # most recent approved analyses read
@@ -36,7 +37,7 @@ def editor_votes(session: Session, categories: Sequence[str]) -> dict[str, int]:
         return {}
     drafts = session.scalars(
         select(Draft)
-        .where(Draft.status == "approved", Draft.analysis.is_not(None))
+        .where(Draft.status == DraftStatus.APPROVED, Draft.analysis.is_not(None))
         .order_by(Draft.id.desc())
         .limit(SCAN_LIMIT)
     ).all()

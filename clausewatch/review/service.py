@@ -25,21 +25,13 @@ from clausewatch.review.errors import (
     ReviewError,
     TransitionError,
 )
-from clausewatch.schemas.analysis import ExposureLevel, ProvisionAnalysis
+from clausewatch.schemas.analysis import ProvisionAnalysis
 from clausewatch.schemas.taxonomy import CATEGORIES
+from clausewatch.schemas.vocabulary import OPEN_STATUSES, DraftStatus, ExposureLevel, exposure_rank
 from clausewatch.storage.models.base import fits_integer, utcnow
 from clausewatch.storage.models.drafts import Draft, DraftEvent
 
-STATUSES: tuple[str, ...] = (
-    "pending",
-    "flagged",
-    "approved",
-    "rejected",
-    "redraft_requested",
-    "superseded",
-)
-OPEN_STATUSES: tuple[str, ...] = ("pending", "flagged")
-EXPOSURE_RANK = {"High": 3, "Medium": 2, "Low": 1}
+STATUSES: tuple[str, ...] = tuple(DraftStatus)
 EDITABLE_FIELDS: tuple[str, ...] = tuple(
     name for name in ProvisionAnalysis.model_fields if name != "provenance"
 )
@@ -47,7 +39,7 @@ MAX_NOTE = 4000
 QUEUE_LIMIT = 500  # drafts shown on one queue page
 Sort = Literal["newest", "oldest", "exposure"]
 SORTS: tuple[str, ...] = get_args(Sort)
-EXPOSURES: tuple[str, ...] = get_args(ExposureLevel)
+EXPOSURES: tuple[str, ...] = tuple(ExposureLevel)
 
 
 @dataclass
@@ -221,7 +213,7 @@ def list_drafts(session: Session, flt: QueueFilter | None = None) -> list[DraftS
     if flt.exposure:
         items = [s for s in items if s.exposure == flt.exposure]
     if flt.sort == "exposure":
-        items.sort(key=lambda s: (EXPOSURE_RANK.get(s.exposure or "", 0), s.created_at, s.id))
+        items.sort(key=lambda s: (exposure_rank(s.exposure), s.created_at, s.id))
         items.reverse()
     elif flt.sort == "oldest":
         items.sort(key=lambda s: (s.created_at, s.id))
@@ -342,7 +334,7 @@ def _guarded_update(
     session: Session,
     draft_id: int,
     lock_version: int,
-    statuses: tuple[str, ...],
+    statuses: tuple[DraftStatus, ...],
     values: dict[str, Any],
 ) -> int:
     """Atomic compare-and-set on lock_version; returns the new lock_version."""
@@ -439,7 +431,7 @@ def _decide(
     draft_id: int,
     actor: str,
     lock_version: int | None,
-    status: str,
+    status: DraftStatus,
     action: str,
     note: str | None,
     values: dict[str, Any],
@@ -451,7 +443,7 @@ def _decide(
             f"draft {draft_id} is {draft.status}; only pending or flagged drafts can be decided"
         )
     expected = draft.lock_version if lock_version is None else lock_version
-    if status == "approved":
+    if status == DraftStatus.APPROVED:
         try:
             analysis = validate_analysis(analysis_dict(draft))
         except FieldErrors as exc:
@@ -502,7 +494,7 @@ def approve(
         draft_id,
         actor,
         lock_version,
-        "approved",
+        DraftStatus.APPROVED,
         "approve",
         note,
         {"decision_reason": note},
@@ -522,7 +514,7 @@ def reject(
         draft_id,
         actor,
         lock_version,
-        "rejected",
+        DraftStatus.REJECTED,
         "reject",
         reason,
         {"decision_reason": reason},
@@ -543,7 +535,7 @@ def request_redraft(
         draft_id,
         actor,
         lock_version,
-        "redraft_requested",
+        DraftStatus.REDRAFT_REQUESTED,
         "redraft_request",
         instructions,
         {"redraft_instructions": instructions},

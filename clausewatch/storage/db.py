@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from clausewatch.core.settings import get_settings
 from clausewatch.core.workspace import create_private_file
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -54,6 +58,18 @@ def migrate(url: str | None = None) -> None:
     the database (``<db>.migrate.lock``); the second process then finds the schema current.
     """
     from alembic import command
+
+    _alembic(url, lambda cfg: command.upgrade(cfg, "heads"))
+
+
+def downgrade(revision: str, url: str | None = None) -> None:
+    """``alembic downgrade <revision>`` under the same lock and pragmas as ``migrate``."""
+    from alembic import command
+
+    _alembic(url, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _alembic(url: str | None, run: Callable[[Config], None]) -> None:
     from alembic.config import Config
 
     url = url or get_settings().db_url
@@ -62,11 +78,42 @@ def migrate(url: str | None = None) -> None:
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["connection_url"] = url
     engine = engine_for(url)
-    with _migration_file_lock(url), engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+    sqlite = engine.dialect.name == "sqlite"
+    with _migration_file_lock(url), engine.connect() as conn:
+        if sqlite:
+            # a migration adding a constraint rebuilds the table (batch mode), which SQLite
+            # refuses for a table other rows refer to while it enforces foreign keys; the
+            # pragma only takes effect outside a transaction, so before the first statement
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()  # ends SQLAlchemy's implicit transaction (SQLite had none open)
+        try:
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY}
+                    )
+                cfg.attributes["connection"] = conn
+                before = _revisions(conn)
+                run(cfg)
+                if sqlite and _revisions(conn) != before:
+                    _check_foreign_keys(conn)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
+def _revisions(conn: Connection) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    """Refuse (roll back) an upgrade that left a row pointing at no row."""
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the upgrade broke {len(broken)} foreign keys, e.g. {broken[:3]}")
 
 
 @contextmanager

@@ -25,8 +25,9 @@ from clausewatch.evals.metrics import PRF, mean
 from clausewatch.evals.registry import RunOptions
 from clausewatch.schemas.clauses import ClauseChange
 from clausewatch.schemas.evals import CaseResult, ChangeDetectionCase, EvalReport
+from clausewatch.schemas.vocabulary import ChangeKind
 
-KINDS = ("added", "removed", "modified", "moved")
+KINDS: tuple[str, ...] = tuple(ChangeKind)
 EDIT_ORDER = ("modify", "one_word", "add", "remove", "move")
 POLICIES = Path(__file__).resolve().parents[3] / "shared" / "data" / "policies"
 

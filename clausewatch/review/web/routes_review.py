@@ -17,6 +17,7 @@ from clausewatch.review.redraft import run_redrafts_in_background
 from clausewatch.review.web import forms
 from clausewatch.review.web.render import flash, render
 from clausewatch.review.web.security import checked_form, editor_page
+from clausewatch.schemas.vocabulary import OPEN_STATUSES, ChangeKind
 from clausewatch.storage.db import session_scope
 
 router = APIRouter()
@@ -104,14 +105,14 @@ def _draft_page(
         "problem": problem,
         "reload_link": reload_link,
         "lock_version": draft.lock_version if lock_version is None else lock_version,
-        "editable": draft.status in service.OPEN_STATUSES,
+        "editable": draft.status in OPEN_STATUSES,
         "view": context_view(db, draft),
         "provenance": _provenance(draft),
         "events": service.events_of(db, draft_id),
         "redrafts": service.redrafts_of(db, draft_id),
         "redrafted_with": service.redraft_request_of(db, draft),
         "exposures": EXPOSURES,
-        "change_kinds": ("added", "removed", "modified", "moved"),
+        "change_kinds": tuple(ChangeKind),
         "row_fields": forms.ROW_FIELDS,
     }
     return render(request, "draft.html", ctx, user, status_code)

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clausewatch.storage.models.base import Base, utcnow
+from clausewatch.schemas.vocabulary import ChangeKind
+from clausewatch.storage.models.base import Base, enum_type, one_of, utcnow
 
 
 class Document(Base):
@@ -121,13 +122,16 @@ class Change(Base):
     """One clause-level change between two consecutive versions of a document."""
 
     __tablename__ = "changes"
-    __table_args__ = (UniqueConstraint("new_version_id", "old_clause_id", "new_clause_id"),)
+    __table_args__ = (
+        UniqueConstraint("new_version_id", "old_clause_id", "new_clause_id"),
+        one_of("kind", ChangeKind),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     old_version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), default=None)
     new_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # added | removed | modified | moved
+    kind: Mapped[ChangeKind] = mapped_column(enum_type(ChangeKind, 20))
     clause_uid: Mapped[str] = mapped_column(String(64), index=True)
     old_clause_id: Mapped[int | None] = mapped_column(ForeignKey("clauses.id"), default=None)
     new_clause_id: Mapped[int | None] = mapped_column(ForeignKey("clauses.id"), default=None)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import MetaData
+from sqlalchemy import CheckConstraint, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from clausewatch.schemas.vocabulary import sql_in
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -18,6 +21,26 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def enum_type(enum: type[StrEnum], length: int) -> Enum:
+    """A VARCHAR column holding the values (not the names) of ``enum``, read back as members.
+
+    Writing another string raises before the database is reached; the database refuses it
+    too (``one_of``)."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,  # named explicitly by one_of (migration 0011)
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+def one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
+    """The CHECK constraint ``ck_<table>_<column>``: ``column`` holds a value of ``enum``."""
+    return CheckConstraint(sql_in(column, enum), name=column)
 
 
 # Integer columns (ids, lock versions) are 32-bit on PostgreSQL; SQLite refuses anything past

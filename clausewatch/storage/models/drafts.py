@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clausewatch.storage.models.base import Base, utcnow
+from clausewatch.schemas.vocabulary import DraftStatus
+from clausewatch.storage.models.base import Base, enum_type, one_of, utcnow
 
 
 class LLMCall(Base):
@@ -34,11 +35,12 @@ class LLMCall(Base):
 class Draft(Base):
     """A drafted ProvisionAnalysis waiting for (or past) editorial review.
 
-    status: pending | flagged | approved | rejected | redraft_requested | superseded
-    ``lock_version`` implements optimistic locking for concurrent editors.
+    ``status`` is a ``DraftStatus``; ``lock_version`` implements optimistic locking for
+    concurrent editors.
     """
 
     __tablename__ = "drafts"
+    __table_args__ = (one_of("status", DraftStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     input_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -47,7 +49,9 @@ class Draft(Base):
     clause_uid: Mapped[str] = mapped_column(String(64), index=True)
     platform: Mapped[str] = mapped_column(String(100), index=True)
     doc_type: Mapped[str] = mapped_column(String(50))
-    status: Mapped[str] = mapped_column(String(30), default="pending", index=True)
+    status: Mapped[DraftStatus] = mapped_column(
+        enum_type(DraftStatus, 30), default=DraftStatus.PENDING, index=True
+    )
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # comparables, regs
     prompt_id: Mapped[str] = mapped_column(String(100))

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clausewatch.storage.models.base import Base, utcnow
+from clausewatch.schemas.vocabulary import ExposureLevel
+from clausewatch.storage.models.base import Base, enum_type, one_of, utcnow
 
 
 class Subscriber(Base):
@@ -21,6 +22,7 @@ class Subscriber(Base):
     """
 
     __tablename__ = "subscribers"
+    __table_args__ = (one_of("min_exposure", ExposureLevel),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
@@ -30,7 +32,9 @@ class Subscriber(Base):
     mode: Mapped[str] = mapped_column(String(20), default="alert")  # alert | digest
     platforms: Mapped[list[str]] = mapped_column(JSON, default=list)
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
-    min_exposure: Mapped[str | None] = mapped_column(String(10), default=None)
+    min_exposure: Mapped[ExposureLevel | None] = mapped_column(
+        enum_type(ExposureLevel, 10), default=None
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
