@@ -325,9 +325,9 @@ def _dir_mb(path: Path) -> float:
 def _rank_regulations(embedder: Any, mode: str) -> dict[str, float]:
     """recall@5 / MRR on the gold queries, ranking the catalogue in memory."""
     from clausewatch.regulations.catalogue import load_catalogue, search_text
+    from clausewatch.regulations.search import FUSION_WEIGHTS, fuse
     from clausewatch.vectorstore.evaluation import load_queries
     from clausewatch.vectorstore.keyword import KeywordIndex
-    from clausewatch.vectorstore.retrieval import FUSION_WEIGHTS, fuse
 
     cat = list(load_catalogue().values())
     texts = [search_text(p) for p in cat]

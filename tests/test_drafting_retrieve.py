@@ -10,13 +10,14 @@ from clausewatch.schemas.retrieval import Comparable, RegulationCandidate
 
 
 def test_vector_store_errors_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import clausewatch.regulations.search as rs
     import clausewatch.vectorstore.retrieval as vr
 
     def broken(*args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("collection does not exist")
 
     monkeypatch.setattr(vr, "similar_provisions", broken)
-    monkeypatch.setattr(vr, "regulation_candidates", broken)
+    monkeypatch.setattr(rs, "regulation_candidates", broken)
     out = retrieve(
         "You may ask us to erase your personal data.",
         platform="acme",
@@ -31,12 +32,13 @@ def test_vector_store_errors_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_results_are_filtered(monkeypatch: pytest.MonkeyPatch) -> None:
+    import clausewatch.regulations.search as rs
     import clausewatch.vectorstore.retrieval as vr
 
     own = Comparable(platform="acme", doc_type="p", clause_id="own", text="x", score=1.0)
     monkeypatch.setattr(vr, "similar_provisions", lambda *a, **k: [own, *COMPARABLES])
     monkeypatch.setattr(
-        vr,
+        rs,
         "regulation_candidates",
         lambda *a, **k: [
             RegulationCandidate(id="gdpr:28", title="Processor", score=0.9),

@@ -13,7 +13,7 @@ from clausewatch.cli import app
 from clausewatch.core.errors import InputError
 from clausewatch.regulations.fulltext import chunk_text, classify, read_chunks
 from clausewatch.regulations.index import import_fulltexts, index_catalogue, open_regulation_store
-from clausewatch.vectorstore.retrieval import regulation_candidates
+from clausewatch.regulations.search import regulation_candidates
 from clausewatch.vectorstore.store import VectorStore, forget_clients
 from tests.conftest import SHARED_DATA
 

@@ -68,8 +68,9 @@ def test_every_collection_uses_our_embedding_function(
     no_default: None, db_workspace: Path, tmp_path: Path
 ) -> None:
     from clausewatch.regulations.index import import_fulltexts
+    from clausewatch.regulations.search import regulation_candidates
     from clausewatch.vectorstore.indexing import index_provisions
-    from clausewatch.vectorstore.retrieval import regulation_candidates, similar_provisions
+    from clausewatch.vectorstore.retrieval import similar_provisions
 
     forget_clients()
     seed_small_archive()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from clausewatch.core.errors import InputError
-from clausewatch.vectorstore.retrieval import Mode, regulation_candidates
+from clausewatch.regulations.search import Mode, regulation_candidates
 from clausewatch.vectorstore.store import VectorStore
 
 REPO = Path(__file__).resolve().parents[1]

@@ -155,7 +155,7 @@ def retrieve(
         out.notes.append(f"comparable provisions unavailable: {type(exc).__name__}: {exc}")
         log.warning("similar_provisions failed: %s", exc)
     try:
-        from clausewatch.vectorstore.retrieval import regulation_candidates
+        from clausewatch.regulations.search import regulation_candidates
 
         regs = regulation_candidates(text, k=regulations_k)
         known = [r for r in regs if r.id in catalogue]

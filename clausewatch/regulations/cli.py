@@ -11,7 +11,7 @@ import typer
 from clausewatch.core.errors import InputError
 
 if TYPE_CHECKING:
-    from clausewatch.vectorstore.retrieval import Mode
+    from clausewatch.regulations.search import Mode
 
 regulations_app = typer.Typer(
     help="The regulation catalogue and its retrieval index.", no_args_is_help=True
@@ -28,7 +28,7 @@ def search_command(
     """Regulation provisions most relevant to TEXT (indexes the catalogue on first use)."""
     import sys
 
-    from clausewatch.vectorstore.retrieval import regulation_candidates
+    from clausewatch.regulations.search import regulation_candidates
 
     if text == "-":
         text = sys.stdin.read()

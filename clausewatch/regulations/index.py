@@ -2,7 +2,8 @@
 
 Catalogue entries are indexed on first use and kept in step incrementally (ids are content
 hashes of the provision id and its text); ``import_fulltexts`` adds article/section chunks
-that carry the same provision ids in their metadata.
+that carry the same provision ids in their metadata. ``keyword_corpus`` keeps the BM25 index
+of each kind of entry, rebuilt when the collection changed.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pathlib import Path
 from clausewatch.core.errors import InputError
 from clausewatch.regulations.catalogue import citation, load_catalogue, regulation_name, search_text
 from clausewatch.regulations.fulltext import read_chunks
-from clausewatch.vectorstore.retrieval import invalidate_keyword_cache
+from clausewatch.vectorstore.keyword import KeywordIndex
 from clausewatch.vectorstore.store import (
     Metadata,
+    Record,
     VectorStore,
     is_prepared,
     mark_prepared,
@@ -35,6 +37,33 @@ class RegulationIndexReport:
     removed: int
     total: int
     unlinked: int = 0  # imported provisions with no catalogue entry (kept, not citable)
+
+
+@dataclass
+class KeywordCorpus:
+    count: int
+    records: list[Record]
+    index: KeywordIndex
+
+
+_keyword_cache: dict[str, KeywordCorpus] = {}
+
+
+def invalidate_keyword_cache() -> None:
+    """Forget BM25 corpora (called after the regulations collection changed)."""
+    _keyword_cache.clear()
+
+
+def keyword_corpus(store: VectorStore, kind: str) -> KeywordCorpus:
+    """The BM25 index over the entries of ``kind`` (``catalogue`` or ``text``), cached."""
+    count = store.count()
+    key = f"{getattr(store, 'location', id(store))}|{store.name}|{kind}"
+    cached = _keyword_cache.get(key)
+    if cached is None or cached.count != count:
+        records = store.get(where={"kind": kind}, with_text=True)
+        cached = KeywordCorpus(count, records, KeywordIndex([r.text for r in records]))
+        _keyword_cache[key] = cached
+    return cached
 
 
 def _hash_id(prefix: str, *parts: str) -> str:

@@ -32,7 +32,7 @@ class RetrievalSuite:
         return gold_file("regulation-retrieval", split)
 
     def run(self, options: RunOptions) -> EvalReport:
-        from clausewatch.vectorstore.retrieval import Mode, regulation_candidates
+        from clausewatch.regulations.search import Mode, regulation_candidates
 
         path = options.data or self.default_data(options.split)
         cases = load_jsonl(path, RetrievalCase)
