@@ -323,33 +323,35 @@ def _dir_mb(path: Path) -> float:
 
 
 def _rank_regulations(embedder: Any, mode: str) -> dict[str, float]:
-    """recall@5 / MRR on the gold queries, ranking the catalogue in memory."""
+    """recall@5 / MRR on the gold queries (dev part), ranking the catalogue in memory; the
+    metrics are the regulation-retrieval suite's."""
+    from clausewatch.evals.gold import gold_file, load_jsonl
+    from clausewatch.evals.metrics import mean, recall_at_k, reciprocal_rank
     from clausewatch.regulations.catalogue import load_catalogue, search_text
     from clausewatch.regulations.search import FUSION_WEIGHTS, fuse
-    from clausewatch.vectorstore.evaluation import load_queries
+    from clausewatch.schemas.evals import RetrievalCase
     from clausewatch.vectorstore.keyword import KeywordIndex
 
     cat = list(load_catalogue().values())
     texts = [search_text(p) for p in cat]
     ids = [p.id for p in cat]
-    queries = load_queries()
+    queries = load_jsonl(gold_file("regulation-retrieval", "dev"), RetrievalCase)
     kw = KeywordIndex(texts)
     docs = embedder.embed(texts) if embedder is not None else None
-    qv = embedder.embed([q["query"] for q in queries]) if embedder is not None else None
-    recall = rr = 0.0
+    qv = embedder.embed([q.query for q in queries]) if embedder is not None else None
+    recalls: list[float] = []
+    rrs: list[float] = []
     for n, q in enumerate(queries):
         rankings: dict[str, list[tuple[str, float]]] = {}
         if docs is not None and qv is not None and mode != "keyword":
             scores = docs @ qv[n]
             rankings["dense"] = [(ids[i], float(scores[i])) for i in np.argsort(-scores)]
         if mode != "dense":
-            rankings["keyword"] = [(ids[i], s) for i, s in kw.search(q["query"], len(texts))]
+            rankings["keyword"] = [(ids[i], s) for i, s in kw.search(q.query, len(texts))]
         ranked = [pid for pid, _ in fuse(rankings, FUSION_WEIGHTS)]
-        expected = q["expected"]
-        recall += sum(1 for e in expected if e in ranked[:5]) / len(expected)
-        first = next((i for i, pid in enumerate(ranked) if pid in expected), None)
-        rr += 1.0 / (first + 1) if first is not None else 0.0
-    return {"recall@5": round(recall / len(queries), 3), "mrr": round(rr / len(queries), 3)}
+        recalls.append(recall_at_k(q.expected, ranked, 5))
+        rrs.append(reciprocal_rank(q.expected, ranked))
+    return {"recall@5": round(mean(recalls), 3), "mrr": round(mean(rrs), 3)}
 
 
 TOPIC_CHECKS = [

@@ -147,8 +147,9 @@ def test_cli_import_and_search(texts: Path, workspace: Path) -> None:
 def test_imported_full_texts_do_not_degrade_the_gold_scores(
     texts: Path, store: VectorStore
 ) -> None:
-    from clausewatch.vectorstore.evaluation import evaluate_regulation_queries
+    from clausewatch.evals.registry import RunOptions
+    from clausewatch.evals.runner import run_suite
 
-    import_fulltexts(texts, store=store)
-    result = evaluate_regulation_queries(store=store)
-    assert result["recall"] >= 0.9
+    import_fulltexts(texts, store=store)  # the workspace's regulations collection
+    report = run_suite("regulation-retrieval", RunOptions(split="dev"))
+    assert report.metrics["recall@5"] >= 0.9

@@ -1,4 +1,4 @@
-"""``clausewatch index``, ``similar``, ``regulations search|list|eval``: stable JSON contracts."""
+"""``clausewatch index``, ``similar``, ``regulations search|list``: stable JSON contracts."""
 
 from __future__ import annotations
 
@@ -73,11 +73,11 @@ def test_regulations_search_json(cli_workspace: Path) -> None:
     assert dense["results"]
 
 
-def test_regulations_list_and_eval(cli_workspace: Path) -> None:
+def test_regulations_list(cli_workspace: Path) -> None:
     listing = json.loads(_run("regulations", "list", "--regulation", "coppa", "--json"))
     assert {r["id"] for r in listing["results"]} >= {"coppa:312.5", "coppa:312.10"}
     assert "gdpr:28" in _run("regulations", "list")
     assert runner.invoke(app, ["regulations", "list", "--regulation", "nope"]).exit_code != 0
     assert runner.invoke(app, ["regulations", "search", "x", "--mode", "magic"]).exit_code != 0
-    summary = json.loads(_run("regulations", "eval", "--json"))
-    assert summary["n"] >= 15 and summary["recall"] >= 0.9  # the dev part of the gold
+    # one evaluator of regulation retrieval: `clausewatch eval run regulation-retrieval`
+    assert runner.invoke(app, ["regulations", "eval"]).exit_code != 0

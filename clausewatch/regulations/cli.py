@@ -1,4 +1,5 @@
-"""``clausewatch regulations search|import|list|eval``."""
+"""``clausewatch regulations search|import|list`` (scores: ``clausewatch eval run
+regulation-retrieval``)."""
 
 from __future__ import annotations
 
@@ -103,31 +104,6 @@ def import_command(
         f"embedded {report.embedded} chunks, unchanged {report.unchanged}, removed "
         f"{report.removed}; {report.unlinked} imported provisions have no catalogue entry; "
         f"{report.total} entries in the regulations index"
-    )
-
-
-@regulations_app.command("eval")
-def eval_command(
-    gold: Annotated[Path | None, typer.Option("--gold", help="Gold queries (JSONL).")] = None,
-    mode: Annotated[str, typer.Option("--mode")] = "hybrid",
-    k: Annotated[int, typer.Option("--k", min=1)] = 5,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Recall@k and MRR of regulation retrieval on the gold queries."""
-    from clausewatch.vectorstore.evaluation import GOLD_PATH, evaluate_regulation_queries
-
-    if mode not in ("hybrid", "dense", "keyword"):
-        raise InputError(f"unknown mode {mode!r} (hybrid, dense or keyword)")
-    result = evaluate_regulation_queries(gold or GOLD_PATH, k=k, mode=cast("Mode", mode))
-    if as_json:
-        typer.echo(json.dumps(result))
-        return
-    for row in result["per_query"]:
-        if row["recall"] < 1:
-            typer.echo(f"miss {row['id']}: expected {row['expected']}, top {row['top']}")
-    typer.echo(
-        f"{result['n']} queries, mode {mode}: recall@{k} {result['recall']:.3f}, "
-        f"MRR {result['mrr']:.3f}"
     )
 
 

@@ -1,0 +1,25 @@
+"""The stages import one way (README, "Layout"): checked on the import graph of the source."""
+
+from __future__ import annotations
+
+import grimp
+import pytest
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph("clausewatch", cache_dir=None)
+
+
+def _chain(graph: grimp.ImportGraph, importer: str, imported: str) -> list[str]:
+    """A chain of imports from package ``importer`` to package ``imported``, or []."""
+    chain = graph.find_shortest_chain(
+        importer=f"clausewatch.{importer}", imported=f"clausewatch.{imported}", as_packages=True
+    )
+    return list(chain or [])
+
+
+def test_vectorstore_knows_nothing_of_regulations(graph: grimp.ImportGraph) -> None:
+    """Regulation search lives in clausewatch.regulations; the vector store stays generic."""
+    assert _chain(graph, "vectorstore", "regulations") == []
+    assert "clausewatch.regulations.search" in graph.modules
