@@ -24,9 +24,9 @@ from pathlib import Path
 from clausewatch.classifier.cv import cross_val_predict
 from clausewatch.classifier.data import LabelledSet, load_claudette, load_examples
 from clausewatch.classifier.model import ClauseClassifier, TrainParams
+from clausewatch.classifier.scoring import lexglue_f1
 from clausewatch.classifier.store import train_default
 from clausewatch.classifier.train import defer_to
-from clausewatch.evals.metrics import lexglue_f1
 from clausewatch.schemas.taxonomy import UNFAIR_TOS_SLUGS
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/gold/claudette_train_en"

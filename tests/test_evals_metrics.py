@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
+from clausewatch.classifier.scoring import lexglue_f1
 from clausewatch.evals.metrics import (
     PRF,
-    lexglue_f1,
     multilabel_f1,
     recall_at_k,
     reciprocal_rank,

@@ -23,3 +23,8 @@ def test_vectorstore_knows_nothing_of_regulations(graph: grimp.ImportGraph) -> N
     """Regulation search lives in clausewatch.regulations; the vector store stays generic."""
     assert _chain(graph, "vectorstore", "regulations") == []
     assert "clausewatch.regulations.search" in graph.modules
+
+
+def test_classifier_does_not_import_evals(graph: grimp.ImportGraph) -> None:
+    """The classifier scores its cross-validation with its own metric (classifier.scoring)."""
+    assert _chain(graph, "classifier", "evals") == []

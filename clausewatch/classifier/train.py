@@ -15,6 +15,7 @@ from clausewatch.classifier.data import (
     load_examples,
 )
 from clausewatch.classifier.model import ClauseClassifier, TrainParams
+from clausewatch.classifier.scoring import lexglue_f1
 from clausewatch.core.errors import InputError
 from clausewatch.schemas.taxonomy import UNFAIR_TOS_SLUGS
 
@@ -88,8 +89,6 @@ def cross_validate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, float]:
     """UNFAIR-ToS micro/macro-F1 (LexGLUE way) of document-level CV on the user's data."""
-    from clausewatch.evals.metrics import lexglue_f1
-
     if len(set(data.user.groups)) < 2:
         raise InputError("cross-validation needs labelled data from at least two documents")
     predictions = cross_val_predict(

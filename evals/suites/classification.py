@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from clausewatch.classifier.data import LabelledSet
+from clausewatch.classifier.scoring import lexglue_f1
 from clausewatch.core.errors import InputError
-from clausewatch.evals.metrics import lexglue_f1, multilabel_f1
+from clausewatch.evals.metrics import multilabel_f1
 from clausewatch.evals.registry import RunOptions
 from clausewatch.schemas.evals import CaseResult, EvalReport
 from clausewatch.schemas.taxonomy import UNFAIR_TOS_SLUGS
