@@ -40,11 +40,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from clausewatch.clauses import edits  # noqa: E402
 from clausewatch.clauses.align import align, clear_caches  # noqa: E402
 from clausewatch.clauses.canonical import canonical, is_date_line  # noqa: E402
 from clausewatch.clauses.segment import segment  # noqa: E402
 from clausewatch.core.tokens import get_encoding  # noqa: E402
+from clausewatch.evals import edits  # noqa: E402
 
 DEFAULT_POLICIES = REPO.parent / "shared" / "data" / "policies"
 

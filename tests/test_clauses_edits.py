@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clausewatch.clauses import edits
 from clausewatch.clauses.align import align
 from clausewatch.clauses.canonical import canonical
 from clausewatch.clauses.segment import segment
+from clausewatch.evals import edits
 from clausewatch.schemas.clauses import ClauseSeg
 from tests.conftest import POLICIES
 

@@ -28,3 +28,11 @@ def test_vectorstore_knows_nothing_of_regulations(graph: grimp.ImportGraph) -> N
 def test_classifier_does_not_import_evals(graph: grimp.ImportGraph) -> None:
     """The classifier scores its cross-validation with its own metric (classifier.scoring)."""
     assert _chain(graph, "classifier", "evals") == []
+
+
+def test_the_known_edits_are_the_evals(graph: grimp.ImportGraph) -> None:
+    """The perturbation generator is eval tooling, not part of the clause stage."""
+    assert "clausewatch.evals.edits" in graph.modules
+    assert "clausewatch.clauses.edits" not in graph.modules
+    for stage in ("archive", "clauses", "classifier", "regulations", "drafting", "flows"):
+        assert _chain(graph, stage, "evals") == [], stage

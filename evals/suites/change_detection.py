@@ -5,7 +5,7 @@ Gold: JSON Lines ``{"id", "path", "seed", "edits", "cosmetic"}``; ``path`` is a 
 text version of a real document (absolute, relative to the gold file, or relative to the
 shared policies folder). For each case the suite:
 
-1. applies ``edits`` known edits (``clauses.edits``: modify, one-word, add, remove, move, in
+1. applies ``edits`` known edits (``evals.edits``: modify, one-word, add, remove, move, in
    turn) with ``random.Random(seed)`` and, when ``cosmetic``, cosmetic perturbations on top;
    a detected change counts as correct when its kind and its clause texts (canonical form)
    match an expected change; other detected changes are false positives of their kind;
@@ -96,8 +96,8 @@ class ChangeDetectionSuite:
     def run(self, options: RunOptions) -> EvalReport:
         from clausewatch.clauses.align import align
         from clausewatch.clauses.canonical import canonical
-        from clausewatch.clauses.edits import KNOWN_EDITS, NoCandidate, perturb
         from clausewatch.clauses.segment import segment
+        from clausewatch.evals.edits import KNOWN_EDITS, NoCandidate, perturb
 
         path = options.data or self.default_data(options.split)
         cases = load_jsonl(path, ChangeDetectionCase)
