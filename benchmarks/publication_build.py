@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from clausewatch.schemas.taxonomy import CATEGORIES
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.publication_demo: the fixture builders
+
+from clausewatch.schemas.taxonomy import CATEGORIES  # noqa: E402
 
 
 def _analysis(i: int, platform: str, excerpt: str) -> dict[str, object]:
@@ -45,14 +49,14 @@ def _analysis(i: int, platform: str, excerpt: str) -> dict[str, object]:
 
 
 def seed(n_analyses: int, n_platforms: int) -> None:
-    from clausewatch.publication.demo import (
+    from clausewatch.storage.db import session_scope
+    from tests.publication_demo import (
         add_change,
         add_document,
         add_draft,
         add_version,
         clause_of,
     )
-    from clausewatch.storage.db import session_scope
 
     start = datetime(2025, 1, 6)
     made = 0

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from clausewatch.publication.demo import add_change, add_document, add_draft, add_version, clause_of
 from clausewatch.storage.models import Draft
+from tests.publication_demo import add_change, add_document, add_draft, add_version, clause_of
 
 HOSTILE = 'We may use your prompts <script>alert("pwned")</script> & files to "train" models.'
 OLD_TEXT = "We may use your prompts to improve the service."

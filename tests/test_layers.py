@@ -30,9 +30,11 @@ def test_classifier_does_not_import_evals(graph: grimp.ImportGraph) -> None:
     assert _chain(graph, "classifier", "evals") == []
 
 
-def test_the_known_edits_are_the_evals(graph: grimp.ImportGraph) -> None:
-    """The perturbation generator is eval tooling, not part of the clause stage."""
+def test_eval_and_test_tooling_is_not_in_the_stages(graph: grimp.ImportGraph) -> None:
+    """The perturbation generator is eval tooling, the demo rows are test fixtures."""
     assert "clausewatch.evals.edits" in graph.modules
     assert "clausewatch.clauses.edits" not in graph.modules
+    assert "clausewatch.publication.demo" not in graph.modules
+    assert "clausewatch.publication.screenshot" not in graph.modules
     for stage in ("archive", "clauses", "classifier", "regulations", "drafting", "flows"):
         assert _chain(graph, stage, "evals") == [], stage

@@ -24,13 +24,13 @@ from publication_support import UNAPPROVED_STATUSES, marker, seed
 
 from clausewatch.core.settings import reset_settings
 from clausewatch.publication.alerts import send_same_day_alerts
-from clausewatch.publication.demo import add_document, add_draft, add_version, clause_of
 from clausewatch.publication.digest import send_weekly_digest, week_window
 from clausewatch.publication.status import delivery_status
 from clausewatch.publication.subscriptions import add_subscriber
 from clausewatch.publication.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from clausewatch.storage.db import session_scope
 from clausewatch.storage.models import Delivery, Draft, Subscriber
+from tests.publication_demo import add_document, add_draft, add_version, clause_of
 
 LONG_AGO = datetime(2020, 1, 1)
 

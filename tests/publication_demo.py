@@ -1,4 +1,5 @@
-"""Rows for demos, screenshots and tests: documents, versions, clauses, changes and drafts.
+"""Fixture rows for tests, benchmarks and the README screenshot (``scripts/screenshot.py``):
+documents, versions, clauses, changes and drafts. Not part of the installed package.
 
 Everything in :func:`seed_demo` is written by the clausewatch team about fictional platforms
 (Nimbus AI, Quillstone, Helix Labs); none of it quotes a real policy.

@@ -1,8 +1,8 @@
 """Render the demo provision page and screenshot it with headless Chromium.
 
-    python -m publication.screenshot docs/provision-page.png [--width 1000] [--height 2400]
+    python scripts/screenshot.py docs/provision-page.png [--width 1000] [--height 2400]
 
-Builds the fictional demo (:func:`publication.demo.seed_demo`) in a throw-away workspace,
+Builds the fictional demo (:func:`tests.publication_demo.seed_demo`) in a throw-away workspace,
 publishes it, and runs ``chromium --headless --screenshot`` on the provision page. Needs a
 Chromium binary (``CLAUSEWATCH_CHROMIUM``, ``CHROMIUM`` or ``/usr/bin/chromium``;
 Debian: ``apt-get install chromium``).
@@ -14,10 +14,14 @@ import argparse
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
-from clausewatch.core.errors import ConfigError
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.publication_demo: the fictional demo's rows
+
+from clausewatch.core.errors import ConfigError  # noqa: E402
 
 
 def find_chromium() -> str:
@@ -35,9 +39,9 @@ def find_chromium() -> str:
 def build_demo_site(out_dir: Path) -> Path:
     """Publish the demo into ``out_dir``; return the provision page's path."""
     from clausewatch.core.settings import reset_settings
-    from clausewatch.publication.demo import seed_demo
     from clausewatch.publication.site import build_site
     from clausewatch.storage.db import forget_engines, session_scope
+    from tests.publication_demo import seed_demo
 
     with tempfile.TemporaryDirectory(prefix="clausewatch-demo-") as home:
         previous = {k: os.environ.get(k) for k in ("CLAUSEWATCH_HOME", "CLAUSEWATCH_DATABASE_URL")}
