@@ -69,3 +69,31 @@ def test_task_results_are_shared_through_s3(
     assert saved.basepath == f"{s3_storage}/prefect"
     assert saved.settings == {"endpoint_url": s3_server}
     reset_settings()
+
+
+@pytest.mark.slow
+def test_monitoring_run_keeps_snapshots_and_draft_results_on_s3(
+    prefect_harness: str,
+    workspace: Path,
+    s3_server: str,  # noqa: F811
+    s3_storage: str,  # noqa: F811
+) -> None:
+    from sqlalchemy import select
+
+    from clausewatch.flows.monitor import monitor_flow
+    from clausewatch.llm import fake
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models.archive import Snapshot
+    from tests.flows_support import responder
+
+    with fake.scripted(responder=responder), shared_results():
+        summary = monitor_flow(max_drafts=2)
+    assert not isinstance(summary, BaseException) and summary.status == "ok", summary
+    drafts = summary.drafts_created + summary.drafts_flagged
+    assert drafts == 2
+    stored = s3_objects(s3_server, s3_storage)
+    with session_scope() as session:
+        shas = set(session.scalars(select(Snapshot.sha256)))
+    assert {k.rsplit("/", 1)[-1] for k in stored if k.startswith("snapshots/")} == shas
+    assert len([k for k in stored if k.startswith("prefect/")]) >= drafts  # one per draft
+    assert not (workspace / "snapshots").exists()
