@@ -12,7 +12,9 @@ from clausewatch.llm.calls import complete_logged
 
 
 def probe_definition() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(files("clausewatch.llm").joinpath("probe.json").read_text("utf-8"))
+    data: dict[str, Any] = json.loads(
+        files("clausewatch.llm").joinpath("probe.json").read_text("utf-8")
+    )
     return data
 
 

@@ -1,6 +1,6 @@
 """The shared local model server process (started by ``llm.shared_server.ensure_server``).
 
-    python -m clausewatch.llm.server_daemon --model PATH --key KEY [--threads auto|N] [--idle-s S] ...
+    python -m clausewatch.llm.server_daemon --model PATH --key KEY [--threads auto|N] ...
 
 It detaches (forks; the first process exits at once), takes the ``alive`` lock, sizes its
 threads (``llm.threads``), loads the model behind llama.cpp's OpenAI-compatible HTTP server

@@ -17,8 +17,8 @@ hex digits):
   while it waits (``CallProgress("queued", queue_position=...)``);
 * ``server-KEY.log``: the server's output.
 
-The server is ``python -m clausewatch.llm.server_daemon`` started in its own session (it survives the
-process that started it). POSIX only (``fcntl.flock``).
+The server is ``python -m clausewatch.llm.server_daemon`` started in its own session (it
+survives the process that started it). POSIX only (``fcntl.flock``).
 """
 
 from __future__ import annotations
