@@ -12,9 +12,8 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clausewatch.schemas.vocabulary import MATERIAL_KINDS, DraftStatus
 from clausewatch.storage.db import session_scope
-from clausewatch.storage.models import Change, Document, Draft, LLMCall, Run, Version
+from clausewatch.storage.models import Document, Draft, LLMCall, Run, Version
 
 
 def _llm_usage(session: Session, since: datetime | None) -> dict[str, Any]:
@@ -33,25 +32,11 @@ def _llm_usage(session: Session, since: datetime | None) -> dict[str, Any]:
 
 
 def collect(session: Session) -> dict[str, Any]:
-    from clausewatch.archive.store import recent_version_ids
-    from clausewatch.core.settings import get_settings
     from clausewatch.drafting.demo import DEMO_BACKEND
+    from clausewatch.drafting.queue import open_changes
     from clausewatch.publication.status import delivery_status
 
-    per_document = get_settings().draft_recent_versions
-    drafted = select(Draft.change_id).where(
-        Draft.change_id.is_not(None),
-        Draft.status.in_((DraftStatus.APPROVED, DraftStatus.REJECTED)),
-        Draft.backend != DEMO_BACKEND,
-    )
-    open_changes = session.scalar(
-        select(func.count(Change.id)).where(
-            Change.old_version_id.is_not(None),
-            Change.new_version_id.in_(recent_version_ids(session, per_document)),
-            Change.kind.in_(MATERIAL_KINDS),
-            Change.id.not_in(drafted),
-        )
-    )
+    waiting = select(func.count()).select_from(open_changes(session).subquery())
     by_status = dict(
         session.execute(select(Draft.status, func.count(Draft.id)).group_by(Draft.status)).all()
     )
@@ -63,7 +48,7 @@ def collect(session: Session) -> dict[str, Any]:
     return {
         "documents": session.scalar(select(func.count(Document.id))) or 0,
         "versions": session.scalar(select(func.count(Version.id))) or 0,
-        "open_changes": open_changes or 0,
+        "open_changes": session.scalar(waiting) or 0,
         "drafts": {k: int(v) for k, v in by_status.items()},
         "demo_drafts": session.scalar(
             select(func.count(Draft.id)).where(Draft.backend == DEMO_BACKEND)
@@ -108,7 +93,7 @@ def status(
         return
     table = Table(title="clausewatch status", show_header=False)
     table.add_row("documents / versions", f"{data['documents']} / {data['versions']}")
-    table.add_row("open changes", str(data["open_changes"]))
+    table.add_row("open changes (no draft yet)", str(data["open_changes"]))
     drafts = ", ".join(f"{k}: {v}" for k, v in sorted(data["drafts"].items()))
     if data["demo_drafts"]:
         drafts += f" (of which {data['demo_drafts']} DEMO, written by us for the sample)"

@@ -21,7 +21,6 @@ from clausewatch.flows.live import RunProgress
 from clausewatch.flows.progress import current_run, report
 from clausewatch.flows.retry import only_transient
 from clausewatch.schemas.runs import DraftResult, TrackResult
-from clausewatch.schemas.vocabulary import MATERIAL_KINDS
 from clausewatch.storage.db import session_scope
 from clausewatch.storage.models import Change, Clause, Document, Draft, Version
 
@@ -113,35 +112,21 @@ def clause_categories(clauses: list[Clause | None]) -> list[list[str]]:
 
 
 def plan_drafts(limit: int | None = None) -> list[PendingDraft]:
-    """Material changes of each document's newest versions that have no draft yet, highest
-    exposure first (``drafting.priority``: the clause's categories and the change kind).
-
-    "Newest" is settings.draft_recent_versions per document, so backfilling years of
-    history does not queue thousands of drafts. Demo drafts (``clausewatch demo``) do not
-    count: a real run drafts those changes too.
-    """
-    from clausewatch.archive.store import recent_version_ids
-    from clausewatch.drafting.demo import DEMO_BACKEND
+    """The open changes (``drafting.queue.open_changes``: material, of each document's
+    newest versions, no draft yet), highest exposure first (``drafting.priority``: the
+    clause's categories and the change kind)."""
     from clausewatch.drafting.priority import Candidate, load_rule, rank
+    from clausewatch.drafting.queue import open_changes
 
     settings = get_settings()
     limit = limit or settings.max_drafts_per_run
     rule = load_rule()
     with session_scope() as session:
-        recent = recent_version_ids(session, settings.draft_recent_versions)
-        drafted = select(Draft.change_id).where(
-            Draft.change_id.is_not(None), Draft.backend != DEMO_BACKEND
-        )
         rows = session.execute(
             select(Change, Version.version_date, Document.platform, Document.doc_type)
             .join(Version, Version.id == Change.new_version_id)
             .join(Document, Document.id == Change.document_id)
-            .where(
-                Change.old_version_id.is_not(None),
-                Change.new_version_id.in_(recent),
-                Change.kind.in_(MATERIAL_KINDS),
-                Change.id.not_in(drafted),
-            )
+            .where(Change.id.in_(open_changes(session, settings.draft_recent_versions)))
             .order_by(Version.version_date.desc(), Change.id)
         ).all()
         clauses = [
