@@ -13,22 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clausewatch.storage.db import session_scope
-from clausewatch.storage.models import Document, Draft, LLMCall, Run, Version
+from clausewatch.storage.models import Document, Draft, Run, Version
 
 
 def _llm_usage(session: Session, since: datetime | None) -> dict[str, Any]:
     """Real calls (cache hits excluded), tokens, and the failures: count and last error."""
-    from clausewatch.llm.calls import CACHED, failure_summary
+    from clausewatch.llm.calls import failure_summary
 
-    query = select(
-        func.coalesce(func.sum(LLMCall.tokens_in), 0),
-        func.coalesce(func.sum(LLMCall.tokens_out), 0),
-    ).where(LLMCall.outcome != CACHED)
-    if since is not None:
-        query = query.where(LLMCall.at >= since)
-    tokens_in, tokens_out = session.execute(query).one()
-    failures = failure_summary(session, since)
-    return {**failures, "tokens_in": int(tokens_in), "tokens_out": int(tokens_out)}
+    return failure_summary(session, since)
 
 
 def collect(session: Session) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from clausewatch.archive.selection import configured_refs, is_sample
 from clausewatch.core.settings import SAMPLE_SOURCES, get_settings
-from clausewatch.flows import interrupts, progress, tasks
+from clausewatch.flows import interrupts, observe, progress, tasks
 from clausewatch.flows.budget import DraftBudget, deferral_line, estimate_from_speed, minutes
 from clausewatch.flows.live import RunProgress
 from clausewatch.flows.runs import (
@@ -85,14 +85,19 @@ def monitor_flow(
     a time per database: the run lock (storage.runlock) is held for the whole pass; a run
     that cannot get it within CLAUSEWATCH_RUN_LOCK_WAIT_S ends FAILED, named "Busy".
     A partial or failed run ends in a FAILED state named "Partial" or "Failed" whose data
-    is ``RunIncomplete(summary)``; an ok run is COMPLETED with the summary.
+    is ``RunIncomplete(summary)``; an ok run is COMPLETED with the summary. In Prefect, the
+    run's log holds clausewatch's log lines and its Markdown artifact the summary
+    (``flows.observe``).
     """
-    try:
-        with run_lock(command="clausewatch monitor flow"), interrupts.reinstall():
-            refs = list(sources) if sources else [sources_file] if sources_file else None
-            summary = _monitor(refs or configured_refs(), history_dir, backend, max_drafts)
-    except RunBusyError as exc:
-        return Failed(name="Busy", message=str(exc), data=exc)
+    with observe.run_logs():  # clausewatch's log lines go to this flow run's Prefect log
+        try:
+            with run_lock(command="clausewatch monitor flow"), interrupts.reinstall():
+                refs = list(sources) if sources else [sources_file] if sources_file else None
+                summary = _monitor(refs or configured_refs(), history_dir, backend, max_drafts)
+        except RunBusyError as exc:
+            log.warning("monitoring run not started: %s", exc)
+            return Failed(name="Busy", message=str(exc), data=exc)
+        observe.summary_artifact(summary)
     if summary.status == "ok":
         return summary
     incomplete = RunIncomplete(summary)
@@ -195,6 +200,16 @@ def _monitor(
         with contextlib.suppress(Exception):  # the summary must be written even so
             summary.llm = llm_usage_since(run_started_at)
         finish_run(summary.run_id, summary.status, summary.model_dump(mode="json"))
+        log.info(
+            "monitoring run %s %s: %d new versions, %d drafts (%d flagged), %d failures, %.0f s",
+            summary.run_id,
+            summary.status,
+            summary.new_versions,
+            summary.drafts_created + summary.drafts_flagged,
+            summary.drafts_flagged,
+            len(summary.failures),
+            summary.seconds,
+        )
     return summary
 
 
@@ -232,8 +247,11 @@ def _draft_all(
         settings.run_draft_budget_min * 60, prior_estimate_s=_prior_estimate(backend)
     )
     live = RunProgress(summary.run_id, budget, concurrency=max(1, settings.llm_concurrency))
-    display = progress.installed() or progress.LineDisplay(progress.default_emit)
-    live.listeners += [display.drafts, ProgressWriter()]
+    display = progress.installed()
+    narrative = progress.LineDisplay(progress.log_line)  # the flow run's log (flows.observe)
+    live.listeners += [narrative.drafts, ProgressWriter()]
+    if display is not None:
+        live.listeners.append(display.drafts)
     live.plan([(p.change_id, p.label) for p in plan])
     queue_s = budget.queue_s(len(plan))
     if queue_s is not None and queue_s > budget.budget_s:

@@ -3,8 +3,9 @@
 Tasks call ``report(stage, advance=..., total=...)``; the monitoring flow's drafting state
 (``flows.live.RunProgress``) is shown through the same display. The CLI installs one with
 ``use(display)``: ``RichDisplay`` on a terminal, ``LineDisplay`` when output goes to a file or
-a pipe (cron, CI). Without one (Prefect workers, tests) the flow uses a ``LineDisplay`` that
-writes to its Prefect run logger (or the ``clausewatch.run`` logger outside a flow).
+a pipe (cron, CI). Whatever the display (none under a Prefect worker), the same events are
+logged as lines by the ``clausewatch.run`` logger (``NARRATIVE``), which ``flows.observe``
+sends to the flow run's log on the Prefect API.
 """
 
 from __future__ import annotations
@@ -181,16 +182,14 @@ class LineDisplay:
         self.emit(line)
 
 
-def default_emit(line: str) -> None:
-    """The Prefect run logger inside a flow or task (the UI, the worker's output), else
-    the ``clausewatch.run`` logger."""
-    try:
-        from prefect.exceptions import MissingContextError
-        from prefect.logging import get_run_logger
+def log_line(line: str) -> None:
+    """One line of a run's narrative: the ``clausewatch.run`` logger (the flow run's log)."""
+    log.info(line)
 
-        get_run_logger().info(line)
-    except MissingContextError:
-        log.info(line)
+
+# stage events as log lines, beside whatever display shows them to people (a run's drafting
+# lines come from its own LineDisplay(log_line): see flows.monitor)
+NARRATIVE = LineDisplay(log_line)
 
 
 _lock = threading.Lock()
@@ -222,6 +221,7 @@ def report(
         display = _display
     if display is not None:
         display.stage(stage, advance, total, note)
+    NARRATIVE.stage(stage, advance, total, note)
 
 
 @contextmanager

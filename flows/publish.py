@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from clausewatch.flows import observe
 from clausewatch.flows.progress import report
 from clausewatch.flows.retry import only_transient
 from clausewatch.flows.runs import finish_run, start_run
@@ -45,18 +46,26 @@ def weekly_digest() -> dict[str, Any]:
 
 
 def _run(flow_name: str, steps: dict[str, Any]) -> dict[str, Any]:
-    run_id = start_run(flow_name)
-    summary: dict[str, Any] = {"run_id": run_id}
-    status = "ok"
-    try:
-        for name, step in steps.items():
-            summary[name] = step()
-    except BaseException as exc:
-        status = "failed" if isinstance(exc, Exception) else "interrupted"
-        summary["error"] = str(exc) or type(exc).__name__
-        raise
-    finally:
-        finish_run(run_id, status, summary)
+    """Run ``steps`` in order, recorded in ``runs``; in Prefect, clausewatch's log lines go to
+    the flow run's log and the summary to a Markdown artifact (``flows.observe``)."""
+    with observe.run_logs():
+        run_id = start_run(flow_name)
+        summary: dict[str, Any] = {"run_id": run_id}
+        status = "ok"
+        try:
+            for name, step in steps.items():
+                summary[name] = step()
+        except BaseException as exc:
+            status = "failed" if isinstance(exc, Exception) else "interrupted"
+            summary["error"] = str(exc) or type(exc).__name__
+            raise
+        finally:
+            finish_run(run_id, status, summary)
+            observe.artifact(
+                observe.mapping_markdown(f"{flow_name} run {run_id}: {status}", summary),
+                f"clausewatch-{flow_name}-summary",
+                f"clausewatch {flow_name} run {run_id}: {status}",
+            )
     return summary
 
 

@@ -31,13 +31,15 @@ class DraftResult(BaseModel):
 
 
 class LLMUsage(BaseModel):
-    """LLM calls during a run (cache hits excluded) and how many failed."""
+    """LLM calls during a run (cache hits excluded), how many failed, and their tokens."""
 
     calls: int = 0
     failed: int = 0  # no answer: unreachable, timed out, refused
     invalid: int = 0  # an answer that did not fit the schema
     last_error: str | None = None
     last_error_at: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
 
 
 class RunSummary(BaseModel):

@@ -243,7 +243,7 @@ def usage_summary(session: Session, since: datetime | None = None) -> dict[str, 
 
 
 def failure_summary(session: Session, since: datetime | None = None) -> dict[str, Any]:
-    """Real calls (not cache hits) and how many failed (since a time, naive UTC).
+    """Real calls (not cache hits), how many failed and their tokens (since a time, naive UTC).
 
     ``failed``: no answer (``error``: unreachable, timed out, refused); ``invalid``: an answer
     that did not fit the schema; ``last_error``: the newest failed call's error and time.
@@ -258,6 +258,12 @@ def failure_summary(session: Session, since: datetime | None = None) -> dict[str
             .group_by(LLMCall.outcome)
         ).all()
     )
+    tokens_in, tokens_out = session.execute(
+        select(
+            func.coalesce(func.sum(LLMCall.tokens_in), 0),
+            func.coalesce(func.sum(LLMCall.tokens_out), 0),
+        ).where(*window, LLMCall.outcome != CACHED)
+    ).one()
     last = session.execute(
         select(LLMCall.at, LLMCall.error)
         .where(*window, LLMCall.outcome == ERROR)
@@ -270,4 +276,6 @@ def failure_summary(session: Session, since: datetime | None = None) -> dict[str
         "invalid": int(counts.get(INVALID, 0)),
         "last_error": str(last[1] or "")[:500] if last is not None else None,
         "last_error_at": last[0].isoformat(timespec="seconds") if last is not None else None,
+        "tokens_in": int(tokens_in),
+        "tokens_out": int(tokens_out),
     }
