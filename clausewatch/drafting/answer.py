@@ -9,6 +9,7 @@ parses whatever comes back (any backend) and bounds every string and list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -136,19 +137,74 @@ class ModelAnswer(_Strict):
 
 
 # ---- the per-call JSON Schema ---------------------------------------------------------
+#
+# Derived from ``ModelAnswer``: its bounds (lengths, item counts) as pydantic writes them,
+# then the call's choices. Only keywords every constrained decoder we use understands
+# (llama.cpp's grammar conversion, OpenAI strict mode after ``llm.schemas.openai_strict_schema``)
+# are kept, references are inlined, and keys come in one fixed order (the schema is part of
+# the LLM call's cache key and prompt).
+
+KEYWORDS = (
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "anyOf",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+)
 
 
-def _str(limit: str) -> dict[str, Any]:
-    return {"type": "string", "minLength": 1, "maxLength": LIMITS[limit]}
+def _plain(node: Any, defs: dict[str, Any]) -> Any:
+    """``node`` with references inlined, a nullable field as its non-null form and
+    annotations (title, default, description) dropped."""
+    if isinstance(node, list):
+        return [_plain(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _plain(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+    variants = node.get("anyOf")
+    if isinstance(variants, list) and {"type": "null"} in variants:
+        [value] = [v for v in variants if v != {"type": "null"}]
+        return _plain(value, defs)
+    unknown = set(node) - set(KEYWORDS) - {"title", "default", "description", "$defs"}
+    if unknown:
+        raise ValueError(f"the answer model uses keywords no decoder may get: {sorted(unknown)}")
+    return _keywords(node, lambda child: _plain(child, defs))
 
 
-def _obj(props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": props,
-        "required": list(props),
-        "additionalProperties": False,
-    }
+def _ordered(node: Any) -> Any:
+    """Keys in ``KEYWORDS`` order at every level (the schema's one fixed form)."""
+    if isinstance(node, list):
+        return [_ordered(item) for item in node]
+    return _keywords(node, _ordered) if isinstance(node, dict) else node
+
+
+def _keywords(node: dict[str, Any], inner: Callable[[Any], Any]) -> dict[str, Any]:
+    """``node``'s keywords in ``KEYWORDS`` order, ``inner`` applied to each value (to each
+    property's schema for ``properties``)."""
+    out: dict[str, Any] = {}
+    for key in KEYWORDS:
+        if key == "properties" and key in node:
+            out[key] = {name: inner(spec) for name, spec in node[key].items()}
+        elif key in node:
+            out[key] = inner(node[key])
+    return out
+
+
+def _choice(node: dict[str, Any], values: list[Any]) -> dict[str, Any]:
+    """A value chosen from this call's ``values`` (no choice offered: any value of the type,
+    in a list that may hold none). The enum replaces the static bound."""
+    return {"type": node["type"], "enum": values} if values else {"type": node["type"]}
+
+
+def _obj(template: dict[str, Any], **choices: dict[str, Any]) -> dict[str, Any]:
+    return {**template, "properties": {**template["properties"], **choices}}
 
 
 def build_answer_schema(
@@ -159,106 +215,65 @@ def build_answer_schema(
     with_change: bool,
     categories: tuple[str, ...] = CATEGORIES,
     playbook_ids: tuple[str, ...] = (),
+    model: type[ModelAnswer] = ModelAnswer,
 ) -> dict[str, Any]:
-    """The JSON Schema for one call.
+    """The JSON Schema for one call: ``model`` with the call's choices as enums.
 
     ``comparables`` lists (clause id, number of its sentences shown); ``regulation_ids`` the
     retrieved candidates that exist in the catalogue. Empty lists give arrays of at most
-    zero items, so the model cannot cite anything that was not retrieved.
+    zero items, so the model cannot cite anything that was not retrieved. A nullable field
+    (``change_summary``) is asked for, and then required, only when the call needs it
+    (``with_change``); a field with another default (``playbook_points``) is optional.
     """
     if sentence_count < 1:
         raise ValueError("a clause needs at least one sentence")
-    n_excerpt = min(MAX_EXCERPT_SENTENCES, sentence_count)
-    props: dict[str, Any] = {
-        "title": _str("title"),
-        "categories": {
-            "type": "array",
-            "items": {"type": "string", "enum": list(categories)},
-            "minItems": 1,
-            "maxItems": MAX_CATEGORIES,
-        },
-        "summary": _str("summary"),
-        "key_point": _str("key_point"),
-        "interpretive_note": _str("interpretive_note"),
-        "what_this_means": _str("what_this_means"),
-        "excerpt_sentences": {
-            "type": "array",
-            "items": {"type": "integer", "enum": list(range(1, sentence_count + 1))},
-            "minItems": 1,
-            "maxItems": n_excerpt,
-        },
+    static = model.model_json_schema()
+    schema: dict[str, Any] = _plain(static, static.get("$defs", {}))
+    props: dict[str, Any] = schema["properties"]
+    asked = {"change_summary"} if with_change else set()
+    nullable = {
+        name
+        for name, spec in static["properties"].items()
+        if {"type": "null"} in spec.get("anyOf", [])
     }
-    if with_change:
-        props["change_summary"] = _str("change_summary")
-    if comparables:
-        variants = [
-            _obj(
-                {
-                    "clause_id": {"type": "string", "enum": [cid]},
-                    "sentence": {"type": "integer", "enum": list(range(1, max(n, 1) + 1))},
-                    "note": _str("comparison_note"),
-                }
-            )
-            for cid, n in comparables
-        ]
-        item: dict[str, Any] = variants[0] if len(variants) == 1 else {"anyOf": variants}
-        max_cmp = min(MAX_COMPARISONS, len(comparables))
-    else:
-        item = _obj(
-            {
-                "clause_id": {"type": "string"},
-                "sentence": {"type": "integer"},
-                "note": _str("comparison_note"),
-            }
+    for name in nullable - asked:
+        del props[name]
+    schema["required"] = [n for n in props if n in static.get("required", []) or n in asked]
+
+    props["categories"]["items"] = _choice(props["categories"]["items"], list(categories))
+    excerpt = props["excerpt_sentences"]
+    excerpt["items"] = _choice(excerpt["items"], list(range(1, sentence_count + 1)))
+    excerpt["maxItems"] = min(MAX_EXCERPT_SENTENCES, sentence_count)
+
+    cmp = props["comparisons"]
+    template = cmp["items"]
+    variants = [
+        _obj(
+            template,
+            clause_id=_choice(template["properties"]["clause_id"], [cid]),
+            sentence=_choice(template["properties"]["sentence"], list(range(1, max(n, 1) + 1))),
         )
-        max_cmp = 0
-    props["comparisons"] = {
-        "type": "array",
-        "items": item,
-        "minItems": 1 if comparables else 0,
-        "maxItems": max_cmp,
-    }
-    reg_item = _obj(
-        {
-            "provision_id": (
-                {"type": "string", "enum": list(regulation_ids)}
-                if regulation_ids
-                else {"type": "string"}
-            ),
-            "relevance": _str("relevance"),
-        }
+        for cid, n in comparables
+    ] or [
+        _obj(
+            template,
+            clause_id=_choice(template["properties"]["clause_id"], []),
+            sentence=_choice(template["properties"]["sentence"], []),
+        )
+    ]
+    cmp["items"] = variants[0] if len(variants) == 1 else {"anyOf": variants}
+    cmp["minItems"] = 1 if comparables else 0
+    cmp["maxItems"] = min(MAX_COMPARISONS, len(comparables))
+
+    regs = props["regulatory_landscape"]
+    regs["items"] = _obj(
+        regs["items"],
+        provision_id=_choice(regs["items"]["properties"]["provision_id"], list(regulation_ids)),
     )
-    props["regulatory_landscape"] = {
-        "type": "array",
-        "items": reg_item,
-        "minItems": 1 if regulation_ids else 0,
-        "maxItems": min(MAX_REGULATIONS, len(regulation_ids)),
-    }
-    props["exposure"] = _obj(
-        {
-            "level": {"type": "string", "enum": [level.value for level in ExposureLevel]},
-            "rationale": _str("rationale"),
-        }
-    )
-    props["jurisdiction_flags"] = {
-        "type": "array",
-        "items": _obj({"jurisdiction": _str("jurisdiction"), "note": _str("jurisdiction_note")}),
-        "maxItems": MAX_JURISDICTIONS,
-    }
-    props["contract_vendor_implications"] = _str("contract_vendor_implications")
-    props["compliance_considerations"] = {
-        "type": "array",
-        "items": _str("compliance_item"),
-        "minItems": 1,
-        "maxItems": MAX_COMPLIANCE,
-    }
-    props["playbook_points"] = {
-        "type": "array",
-        "items": {"type": "string", "enum": list(playbook_ids)}
-        if playbook_ids
-        else {"type": "string"},
-        "maxItems": min(MAX_PLAYBOOK_POINTS, len(playbook_ids)),
-    }
-    schema = _obj(props)
-    schema["required"].remove("playbook_points")  # optional: code falls back to defaults
-    return schema
+    regs["minItems"] = 1 if regulation_ids else 0
+    regs["maxItems"] = min(MAX_REGULATIONS, len(regulation_ids))
+
+    points = props["playbook_points"]  # optional: code falls back to the category's points
+    points["items"] = _choice(points["items"], list(playbook_ids))
+    points["maxItems"] = min(MAX_PLAYBOOK_POINTS, len(playbook_ids))
+    return _ordered(schema)
