@@ -276,4 +276,5 @@ def build_answer_schema(
     points = props["playbook_points"]  # optional: code falls back to the category's points
     points["items"] = _choice(points["items"], list(playbook_ids))
     points["maxItems"] = min(MAX_PLAYBOOK_POINTS, len(playbook_ids))
-    return _ordered(schema)
+    ordered: dict[str, Any] = _ordered(schema)
+    return ordered
