@@ -14,8 +14,8 @@ from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy import select
 
-from clausewatch.archive.selection import configured_refs, is_sample
-from clausewatch.core.settings import SAMPLE_SOURCES, get_settings
+from clausewatch.archive.selection import configured_refs, history_dirs
+from clausewatch.core.settings import get_settings
 from clausewatch.flows import interrupts, observe, progress, tasks
 from clausewatch.flows.budget import DraftBudget, deferral_line, estimate_from_speed, minutes
 from clausewatch.flows.live import RunProgress
@@ -34,8 +34,6 @@ from clausewatch.storage.models.base import utcnow
 from clausewatch.storage.runlock import RunBusyError, run_lock
 
 log = logging.getLogger("clausewatch.flows")
-
-SAMPLE_HISTORY = SAMPLE_SOURCES.parent / "history"
 
 
 def _failure(stage: str, item: str, exc: BaseException) -> Failure:
@@ -142,11 +140,11 @@ def _monitor(
     started = time.monotonic()
     run_started_at = utcnow()
     summary = RunSummary(run_id=start_run("monitor"))
-    if history_dir is None and is_sample(refs):
-        history_dir = str(SAMPLE_HISTORY)  # the shipped demo brings its earlier versions
     try:
-        if history_dir:
-            summary.imported_versions = tasks.import_history(history_dir)
+        # an explicit history folder, else those the declarations bring (``history:``)
+        folders = [history_dir] if history_dir else [str(p) for p in history_dirs(refs)]
+        for folder in folders:
+            summary.imported_versions += tasks.import_history(folder)
 
         declared = tasks.load_sources(refs)
         tracking = [tasks.track.submit(s, len(declared)) for s in declared]

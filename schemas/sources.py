@@ -2,6 +2,8 @@
 
 Declarations file::
 
+    history: history                   # optional: earlier versions (<platform>/<doc_type>/
+                                       # <date>.md, relative to the file) imported first
     sources:
       - platform: nimbus-ai            # slug: lower-case letters, digits, dashes
         doc_type: privacy_policy       # one of DOC_TYPES

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 import clausewatch.archive.track
-from clausewatch.flows.monitor import SAMPLE_HISTORY, RunIncomplete, monitor_flow, run_monitor
+from clausewatch.core.settings import SAMPLE_SOURCES
+from clausewatch.flows.monitor import RunIncomplete, monitor_flow, run_monitor
 from clausewatch.llm import fake
 from clausewatch.storage.db import session_scope
 from clausewatch.storage.models import Change, Clause, Draft, LLMCall, Run, Version
@@ -19,6 +20,7 @@ from tests.wall_pages import cloudflare_challenge
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 MATERIAL = ("added", "removed", "modified")
+SAMPLE_HISTORY = SAMPLE_SOURCES.parent / "history"
 
 
 def _count(model: type, *where: object) -> int:

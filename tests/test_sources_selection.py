@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from clausewatch.archive.declarations import validate_sources
 from clausewatch.archive.selection import (
     bundled_lists,
     configured_refs,
-    is_sample,
+    history_dirs,
     load_selection,
     validate_selection,
 )
@@ -97,7 +98,7 @@ def test_own_declarations_next_to_a_bundled_list(tmp_path: Path) -> None:
 
 
 def test_configured_selection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert configured_refs() == ["sample"] and is_sample(configured_refs())
+    assert configured_refs() == ["sample"]
     mine = tmp_path / "mine.yaml"
     mine.write_text(MINE, encoding="utf-8")
     monkeypatch.setenv("CLAUSEWATCH_SOURCES_FILE", str(mine))
@@ -106,9 +107,42 @@ def test_configured_selection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("CLAUSEWATCH_SOURCES", f"{AI}, {mine}")
     reset_settings()
     assert configured_refs() == [AI, str(mine)]
-    assert len(load_selection()) == 156 and not is_sample(configured_refs())
-    assert is_sample([str(SAMPLE_SOURCES)])
+    assert len(load_selection()) == 156
     assert set(bundled_lists()) >= {AI, "sample"}
+
+
+def test_history_is_an_option_of_the_declarations(tmp_path: Path) -> None:
+    """The sample brings its earlier versions through its ``history:`` option, as any
+    declarations file may; a run imports them before it fetches."""
+    sample_history = SAMPLE_SOURCES.parent / "history"
+    assert history_dirs(["sample"]) == [sample_history.resolve()]
+    assert history_dirs([str(SAMPLE_SOURCES)]) == [sample_history.resolve()]
+    assert history_dirs([AI]) == []
+    (tmp_path / "old" / "acme" / "privacy_policy").mkdir(parents=True)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("history: old\n" + MINE, encoding="utf-8")
+    assert validate_sources(mine)[1] == []
+    assert history_dirs([AI, str(mine), "sample"]) == [
+        (tmp_path / "old").resolve(),
+        sample_history.resolve(),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("missing", "history folder not found"),
+        ("/", "outside the file root"),
+        ("[1, 2]", "must be the path of a folder"),
+    ],
+)
+def test_a_wrong_history_option_is_a_problem(tmp_path: Path, value: str, message: str) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(f"history: {value}\n" + MINE, encoding="utf-8")
+    problems = validate_sources(mine)[1]
+    assert [(p.line, message in p.message) for p in problems] == [(1, True)]
+    with pytest.raises(ConfigError, match=message):
+        history_dirs([str(mine)])
 
 
 def test_unknown_reference_is_a_config_error() -> None:

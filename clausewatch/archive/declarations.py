@@ -14,7 +14,7 @@ from clausewatch.archive.confine import file_root, is_within
 from clausewatch.core.errors import ConfigError
 from clausewatch.schemas.sources import URL_SCHEMES, SourceDecl, SourceProblem
 
-_TOP_KEYS = ("sources",)
+_TOP_KEYS = ("sources", "history")
 
 
 def resolve_location(url: str, base_dir: Path) -> str:
@@ -106,6 +106,35 @@ def _check_url(url: str, base_dir: Path, root: Path) -> str | None:
     return None
 
 
+def _check_history(value: Any, base_dir: Path, root: Path) -> tuple[Path | None, str | None]:
+    """The folder named by ``history:`` (relative to the declarations file), or a problem."""
+    if not isinstance(value, str) or not value.strip():
+        return None, "'history' must be the path of a folder (relative to this file)"
+    path = Path(value.strip()).expanduser()
+    path = (path if path.is_absolute() else base_dir / path).resolve()
+    if not is_within(path, root):
+        return None, (
+            f"history {path} is outside the file root {root} (the declarations file's folder "
+            "unless CLAUSEWATCH_FILE_ROOT is set)"
+        )
+    if not path.is_dir():
+        return None, f"history folder not found: {path}"
+    return path, None
+
+
+def declared_history(path: Path) -> Path | None:
+    """The folder of earlier versions a declarations file brings (its ``history:`` option):
+    ``<platform>/<doc_type>/<date>.md`` files a run imports before it fetches. ``None`` when
+    the file declares none; a ConfigError when the option is wrong."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("history") is None:
+        return None
+    folder, problem = _check_history(data["history"], path.resolve().parent, file_root(path))
+    if problem is not None:
+        raise ConfigError(f"{path}: {problem}")
+    return folder
+
+
 def _check_selectors(selectors: list[str]) -> list[str]:
     problems = []
     for sel in selectors:
@@ -148,6 +177,14 @@ def validate_sources(path: Path) -> tuple[list[SourceDecl], list[SourceProblem]]
             problems.append(
                 SourceProblem(file=fname, line=_line(knode), message=f"unknown key {key!r}")
             )
+    base_dir = path.resolve().parent
+    files_root = file_root(path)
+    if "history" in top:
+        _folder, problem = _check_history(data.get("history"), base_dir, files_root)
+        if problem is not None:
+            problems.append(
+                SourceProblem(file=fname, line=_line(top["history"][1]), message=problem)
+            )
     if "sources" not in top:
         problems.append(SourceProblem(file=fname, line=1, message="missing 'sources' list"))
         return [], problems
@@ -161,8 +198,6 @@ def validate_sources(path: Path) -> tuple[list[SourceDecl], list[SourceProblem]]
     if not raw_list:
         problems.append(SourceProblem(file=fname, line=_line(seq_node), message="no sources"))
 
-    base_dir = path.resolve().parent
-    files_root = file_root(path)
     valid: list[SourceDecl] = []
     seen: dict[tuple[str, str], str] = {}
     for i, (raw, node) in enumerate(zip(raw_list, seq_node.value, strict=True)):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clausewatch.archive.declarations import validate_sources
+from clausewatch.archive.declarations import declared_history, validate_sources
 from clausewatch.core.errors import ConfigError
 from clausewatch.core.settings import PACKAGE_DIR, SAMPLE_SOURCES, Settings, get_settings
 from clausewatch.schemas.sources import SourceDecl, SourceProblem
@@ -53,9 +53,15 @@ def configured_refs(settings: Settings | None = None) -> list[str]:
     return [SAMPLE_NAME]
 
 
-def is_sample(refs: Sequence[str]) -> bool:
-    """Whether the selection is exactly the shipped sample (which brings its own history)."""
-    return len(refs) == 1 and resolve_ref(refs[0]).resolve() == SAMPLE_SOURCES.resolve()
+def history_dirs(refs: Sequence[str]) -> list[Path]:
+    """The folders of earlier versions the selection's files bring (their ``history:``
+    option, e.g. the shipped sample's), in selection order, each once."""
+    out: list[Path] = []
+    for ref in refs:
+        folder = declared_history(resolve_ref(ref))
+        if folder is not None and folder not in out:
+            out.append(folder)
+    return out
 
 
 @dataclass

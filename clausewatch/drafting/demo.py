@@ -35,7 +35,6 @@ DEMO_NOTE = (
     "model. Run `clausewatch run` for real drafts."
 )
 ANALYSES_FILE = SAMPLE_SOURCES.parent / "demo" / "analyses.yaml"
-SAMPLE_HISTORY = SAMPLE_SOURCES.parent / "history"
 
 
 def is_demo(backend: str | None) -> bool:
@@ -196,11 +195,12 @@ def _hash(change_id: int) -> str:
 def load_sample(session_factory: Any = None) -> tuple[int, int]:
     """Import the sample's history and track its live pages (no model, no Prefect):
     returns (versions imported, new versions tracked)."""
-    from clausewatch.archive.declarations import load_sources
+    from clausewatch.archive.declarations import declared_history, load_sources
     from clausewatch.archive.importer import import_tree
     from clausewatch.archive.track import track_all
 
-    imported = import_tree(SAMPLE_HISTORY, session_factory).added
+    history = declared_history(SAMPLE_SOURCES)  # the sample's ``history:`` option
+    imported = import_tree(history, session_factory).added if history else 0
     outcomes = track_all(load_sources(SAMPLE_SOURCES), session_factory)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
