@@ -34,7 +34,7 @@ COMMAND_MODULES: list[str] = [
     "clausewatch.llm.cli",
     "clausewatch.flows.cli",
     "clausewatch.status",
-    "clausewatch.clauses.cli",
+    "clausewatch.archive.diff_cli",
     "clausewatch.archive.cli",
     "clausewatch.drafting.cli",
     "clausewatch.drafting.demo_cli",

@@ -8,4 +8,13 @@ from clausewatch.prompts.loader import (
     load_prompt,
 )
 
-__all__ = ["PromptError", "PromptTemplate", "RenderedPrompt", "list_prompts", "load_prompt"]
+ANALYSIS_PROMPT_ID = "provision_analysis"  # the drafting prompt (templates/provision_analysis.j2)
+
+__all__ = [
+    "ANALYSIS_PROMPT_ID",
+    "PromptError",
+    "PromptTemplate",
+    "RenderedPrompt",
+    "list_prompts",
+    "load_prompt",
+]

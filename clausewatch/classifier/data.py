@@ -138,10 +138,9 @@ def load_approved_drafts() -> LabelledSet:
     """Editors' approved categories: the clause text (or excerpt) of every approved draft."""
     from sqlalchemy import select
 
-    from clausewatch.drafting.demo import DEMO_BACKEND
     from clausewatch.storage.db import session_scope
     from clausewatch.storage.models.archive import Clause
-    from clausewatch.storage.models.drafts import Draft
+    from clausewatch.storage.models.drafts import DEMO_BACKEND, Draft
 
     out = LabelledSet()
     with session_scope() as session:

@@ -24,8 +24,8 @@ from clausewatch.core.settings import SAMPLE_SOURCES
 from clausewatch.schemas.analysis import Provenance, ProvisionAnalysis
 from clausewatch.schemas.vocabulary import ChangeKind, DraftStatus
 from clausewatch.storage.models import Change, Clause, Document, Draft, DraftEvent, Version
+from clausewatch.storage.models.drafts import DEMO_BACKEND as DEMO_BACKEND  # re-exported
 
-DEMO_BACKEND = "demo"
 DEMO_MODEL = "demo analysis written by the clausewatch team"
 DEMO_PROMPT_ID = "demo"
 DEMO_PROMPT_VERSION = "1"

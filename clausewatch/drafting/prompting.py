@@ -9,11 +9,12 @@ from clausewatch.drafting.answer import build_answer_schema
 from clausewatch.drafting.context import DraftContext
 from clausewatch.drafting.grounding import PromptView
 from clausewatch.drafting.sentences import Sentence, preview, split_sentences
+from clausewatch.prompts import ANALYSIS_PROMPT_ID
 from clausewatch.prompts.rubrics import playbooks
 from clausewatch.schemas.playbooks import PlaybookPoint, PointKind
 from clausewatch.schemas.taxonomy import CATEGORIES, DESCRIPTIONS
 
-PROMPT_ID = "provision_analysis"
+PROMPT_ID = ANALYSIS_PROMPT_ID
 REASK_PROMPT_ID = "provision_analysis_reask"
 
 MAX_CLAUSE_SENTENCES = 40  # shown (and choosable) sentences of the clause

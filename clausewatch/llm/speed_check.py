@@ -34,8 +34,8 @@ def typical_draft() -> DraftSize:
     """The average size of this workspace's drafting calls (see module doc)."""
     from sqlalchemy import func, select
 
-    from clausewatch.drafting.prompting import PROMPT_ID
     from clausewatch.llm.calls import INVALID, OK
+    from clausewatch.prompts import ANALYSIS_PROMPT_ID
     from clausewatch.storage.db import session_scope
     from clausewatch.storage.models.drafts import LLMCall
 
@@ -43,7 +43,7 @@ def typical_draft() -> DraftSize:
         count, tokens_in, tokens_out = session.execute(
             select(
                 func.count(LLMCall.id), func.avg(LLMCall.tokens_in), func.avg(LLMCall.tokens_out)
-            ).where(LLMCall.prompt_id == PROMPT_ID, LLMCall.outcome.in_([OK, INVALID]))
+            ).where(LLMCall.prompt_id == ANALYSIS_PROMPT_ID, LLMCall.outcome.in_([OK, INVALID]))
         ).one()
     if not count:
         return DraftSize(DEFAULT_PROMPT_TOKENS, DEFAULT_ANSWER_TOKENS, "the analysis eval")

@@ -32,6 +32,10 @@ class LLMCall(Base):
     response: Mapped[str | None] = mapped_column(Text, default=None)
 
 
+# ``Draft.backend`` of the demo analyses the clausewatch team wrote for the sample (not a model's)
+DEMO_BACKEND = "demo"
+
+
 class Draft(Base):
     """A drafted ProvisionAnalysis waiting for (or past) editorial review.
 

@@ -1,4 +1,6 @@
-"""``clausewatch segment`` and ``clausewatch diff``."""
+"""``clausewatch segment`` and ``clausewatch diff``: documents (files or URLs, loaded by the
+archive's loader) split into clauses and compared by ``clausewatch.clauses``. They live here,
+not in ``clauses``, because the clause stage sits below the archive."""
 
 from __future__ import annotations
 
