@@ -1,9 +1,36 @@
-"""The stages import one way (README, "Layout"): checked on the import graph of the source."""
+"""The stages import one way (README, "Layout"): import-linter's contracts in pyproject.toml,
+and the moves that made them hold, checked on the import graph of the source."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+
 import grimp
 import pytest
+
+from tests.conftest import REPO
+
+LINT_IMPORTS = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+
+
+def test_import_contracts_hold() -> None:
+    """``lint-imports`` on this checkout: every contract of ``[tool.importlinter]`` is kept."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-c", LINT_IMPORTS, "--no-cache", "--no-logo"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = re.search(r"Contracts: (\d+) kept, 0 broken", result.stdout)
+    assert found is not None and int(found.group(1)) >= 2, result.stdout  # layers, acyclic
 
 
 @pytest.fixture(scope="module")
