@@ -2,7 +2,8 @@
 
 ``open_store(name)`` gives one collection: on disk (``PersistentClient`` at
 ``settings.chroma_dir``) by default, or a chromadb server (``HttpClient``) when
-``settings.chroma_url`` is set (its path is kept: a server behind a reverse proxy). The
+``settings.chroma_url`` is set (its path is kept: a server behind a reverse proxy; token,
+headers, tenant and database: ``vectorstore.server``). The
 collection name carries the database's namespace, so workspaces or databases sharing one
 chroma server never mix their provisions, and the embedder's name, so switching the embedding
 backend opens a fresh collection instead of mixing vector spaces. Every
@@ -34,6 +35,7 @@ from clausewatch.vectorstore.embeddings import (
     get_embedder,
     register_chroma_embedding_function,
 )
+from clausewatch.vectorstore.server import ServerOptions, connect, server_options
 
 MetaValue = str | int | float | bool
 Metadata = dict[str, MetaValue]
@@ -361,7 +363,7 @@ _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
 
 
-def _make_client(target: str) -> Any:
+def _make_client(target: str, options: ServerOptions | None = None) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -370,7 +372,7 @@ def _make_client(target: str) -> Any:
     if target.startswith(("http://", "https://")):
         host, port, ssl = server_address(target)
         with _translate("connect"):
-            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+            return connect(host, port, ssl, chroma_settings, options or ServerOptions())
     with _translate("open"):
         return chromadb.PersistentClient(path=target, settings=chroma_settings)
 
@@ -419,12 +421,21 @@ def resolve_target(target: str | None = None) -> str:
 
 
 def get_client(target: str | None = None) -> Any:
-    """A chromadb client for ``target`` (a URL or a directory); default from settings."""
+    """A chromadb client for ``target`` (a URL or a directory); default from settings. A
+    server client carries the settings' credentials, headers, tenant and database
+    (``vectorstore.server``)."""
+    from clausewatch.core.settings import get_settings
+
     target = resolve_target(target)
+    options = None
+    key = target
+    if target.startswith(("http://", "https://")):
+        options = server_options(get_settings())
+        key = f"{target}|{options.cache_key()}"
     with _clients_lock:
-        if target not in _clients:
-            _clients[target] = _make_client(target)
-        return _clients[target]
+        if key not in _clients:
+            _clients[key] = _make_client(target, options)
+        return _clients[key]
 
 
 def open_store(

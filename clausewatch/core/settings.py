@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     # vector store and embeddings
     chroma_url: str | None = None
     chroma_namespace: str | None = None  # default: db-<hash of the database URL>
+    # a chroma server's credentials, extra headers (JSON object), tenant and database
+    # (vectorstore.server)
+    chroma_token: SecretStr | None = None
+    chroma_token_header: Literal["Authorization", "X-Chroma-Token"] = "Authorization"  # noqa: S105
+    chroma_headers: SecretStr | None = None
+    chroma_tenant: str | None = None
+    chroma_database: str | None = None
     embedding_backend: Literal["minilm", "openai"] = "minilm"
     embedding_model: str = "text-embedding-3-small"
     embedding_base_url: str | None = None
