@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "clausewatch.evals.cli",
     "clausewatch.llm.cli",
     "clausewatch.flows.cli",
+    "clausewatch.flows.worker_cli",
     "clausewatch.status",
     "clausewatch.archive.diff_cli",
     "clausewatch.archive.cli",

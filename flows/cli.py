@@ -88,6 +88,16 @@ def run(
             min=0,
         ),
     ] = None,
+    draft_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--draft-mode",
+            help="process: draft in this process; wait: task workers (clausewatch worker) "
+            "draft and the run waits for them; handoff: queue for the task workers and end "
+            "(default: CLAUSEWATCH_DRAFT_MODE, else process).",
+            metavar="process|wait|handoff",
+        ),
+    ] = None,
 ) -> None:
     """Run the monitoring flow once: fetch, detect changes, index, draft, queue for review.
 
@@ -95,13 +105,17 @@ def run(
     130 interrupted (SIGINT), 143 stopped (SIGTERM).
     """
     _quiet_prefect(verbose)
+    from clausewatch.core.settings import get_settings
     from clausewatch.flows import interrupts
+    from clausewatch.flows.dispatch import check_mode
     from clausewatch.storage.runlock import run_lock
+
+    mode = check_mode(draft_mode or get_settings().draft_mode)
 
     try:
         # the lock before Prefect: a second run says so at once, not after the server start
         with interrupts.stop_on_signals(), run_lock(wait_s=wait, command="clausewatch run"):
-            summary = _run_flow(sources, history, backend, max_drafts)
+            summary = _run_flow(sources, history, backend, max_drafts, mode)
     except interrupts.RunInterrupted as exc:
         _line(f"clausewatch: {exc}; the run is recorded as interrupted")
         interrupts.hard_exit(exc.exit_code)  # do not wait for a model call still running
@@ -127,6 +141,7 @@ def _run_flow(
     history: Path | None,
     backend: str | None,
     max_drafts: int | None,
+    draft_mode: str = "process",
 ) -> RunSummary:
     from clausewatch.flows.monitor import run_monitor
 
@@ -136,6 +151,7 @@ def _run_flow(
             history_dir=str(history) if history else None,
             backend=backend,
             max_drafts=max_drafts,
+            draft_mode=draft_mode,
         )
 
 
@@ -166,6 +182,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         ("drafts flagged for an editor", "drafts_flagged"),
         ("redrafts", "redrafts"),
         ("left pending for the next run", "drafts_deferred"),
+        ("left queued for the task workers", "drafts_handed_off"),
         ("seconds (of which LLM)", "seconds"),
     ]:
         value = s[key]

@@ -18,6 +18,7 @@ from clausewatch.archive.selection import configured_refs, history_dirs
 from clausewatch.core.settings import get_settings
 from clausewatch.flows import interrupts, observe, progress, tasks
 from clausewatch.flows.budget import DraftBudget, deferral_line, estimate_from_speed, minutes
+from clausewatch.flows.dispatch import check_mode
 from clausewatch.flows.live import RunProgress
 from clausewatch.flows.runs import (
     ProgressWriter,
@@ -73,11 +74,13 @@ def monitor_flow(
     backend: str | None = None,
     max_drafts: int | None = None,
     sources: list[str] | None = None,
+    draft_mode: str | None = None,
 ) -> RunSummary | State[Any]:
     """One pass of the whole pipeline over the declared sources.
 
     ``sources``: bundled list names and declaration files (see archive.selection); else
-    ``sources_file``; else the configured selection.
+    ``sources_file``; else the configured selection. ``draft_mode``: ``process``, ``wait`` or
+    ``handoff`` (``flows.dispatch``; default CLAUSEWATCH_DRAFT_MODE).
 
     Per-document and per-change failures are recorded and never stop the others. One run at
     a time per database: the run lock (storage.runlock) is held for the whole pass; a run
@@ -91,7 +94,9 @@ def monitor_flow(
         try:
             with run_lock(command="clausewatch monitor flow"), interrupts.reinstall():
                 refs = list(sources) if sources else [sources_file] if sources_file else None
-                summary = _monitor(refs or configured_refs(), history_dir, backend, max_drafts)
+                summary = _monitor(
+                    refs or configured_refs(), history_dir, backend, max_drafts, draft_mode
+                )
         except RunBusyError as exc:
             log.warning("monitoring run not started: %s", exc)
             return Failed(name="Busy", message=str(exc), data=exc)
@@ -135,12 +140,14 @@ def _monitor(
     history_dir: str | None,
     backend: str | None,
     max_drafts: int | None,
+    draft_mode: str | None = None,
 ) -> RunSummary:
     settings = get_settings()
     started = time.monotonic()
     run_started_at = utcnow()
     summary = RunSummary(run_id=start_run("monitor"))
     try:
+        mode = check_mode(draft_mode or settings.draft_mode)  # before any work
         # an explicit history folder, else those the declarations bring (``history:``)
         folders = [history_dir] if history_dir else [str(p) for p in history_dirs(refs)]
         for folder in folders:
@@ -181,7 +188,7 @@ def _monitor(
 
         plan = tasks.plan_drafts_task(max_drafts)
         summary.changes_pending = len(plan)
-        _draft_all(summary, plan, backend, settings.db_url)
+        _draft_all(summary, plan, backend, settings.db_url, mode)
     except Exception as exc:  # recorded; the run ends FAILED (see monitor_flow)
         log.exception("monitoring run %s failed", summary.run_id)
         summary.failures.append(_failure("run", "monitor", exc))
@@ -236,10 +243,15 @@ def _prior_estimate(backend: str | None) -> float | None:
 
 
 def _draft_all(
-    summary: RunSummary, plan: list[tasks.PendingDraft], backend: str | None, database: str
+    summary: RunSummary,
+    plan: list[tasks.PendingDraft],
+    backend: str | None,
+    database: str,
+    mode: str = "process",
 ) -> None:
     """Draft ``plan`` in order, at most llm_concurrency at a time, within the run's drafting
-    budget (``flows.budget``); what the budget leaves is pending for the next run."""
+    budget (``flows.budget``); what the budget leaves is pending for the next run. With
+    ``mode`` ``wait`` or ``handoff`` the task workers draft them (``flows.dispatch``)."""
     settings = get_settings()
     budget = DraftBudget(
         settings.run_draft_budget_min * 60, prior_estimate_s=_prior_estimate(backend)
@@ -251,6 +263,13 @@ def _draft_all(
     if display is not None:
         live.listeners.append(display.drafts)
     live.plan([(p.change_id, p.label) for p in plan])
+    if mode != "process" and plan:
+        from clausewatch.flows.dispatch import draft_on_workers
+
+        with progress.tracking(live):
+            draft_on_workers(summary, plan, live, budget, handoff=mode == "handoff")
+        save_progress(summary.run_id, live.snapshot())
+        return
     queue_s = budget.queue_s(len(plan))
     if queue_s is not None and queue_s > budget.budget_s:
         live.set_note(

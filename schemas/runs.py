@@ -57,6 +57,7 @@ class RunSummary(BaseModel):
     drafts_reused: int = 0
     redrafts: int = 0
     drafts_deferred: int = 0  # left pending for the next run by the drafting budget
+    drafts_handed_off: int = 0  # left queued for the task workers (flows.dispatch)
     deferred_reason: str | None = None
     llm_seconds: float = 0.0
     llm: LLMUsage = Field(default_factory=LLMUsage)

@@ -37,6 +37,7 @@ from clausewatch.core.errors import InputError
 from clausewatch.schemas.clauses import ClauseChange
 from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models.archive import Change, Clause, Version
+from clausewatch.storage.models.claims import DraftClaim
 from clausewatch.storage.models.drafts import Draft, DraftEvent
 
 PUBLISHED_STATUSES = frozenset({DraftStatus.APPROVED})
@@ -224,6 +225,7 @@ def _delete(
         session.execute(update(Draft).where(Draft.id.in_(draft_ids)).values(redraft_of=None))
         session.execute(delete(Draft).where(Draft.id.in_(draft_ids)))
     if change_ids:
+        session.execute(delete(DraftClaim).where(DraftClaim.change_id.in_(change_ids)))
         session.execute(delete(Change).where(Change.id.in_(change_ids)))
     if clause_ids:
         session.execute(delete(Clause).where(Clause.id.in_(clause_ids)))

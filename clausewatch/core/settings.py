@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     max_drafts_per_run: int | None = Field(default=None, ge=1)
     # drafting time of one run: drafts past it wait for the next run (highest exposure first)
     run_draft_budget_min: float = Field(default=30.0, ge=0)
+    # where a run's drafts are written: in the run's own process, or by Prefect task workers
+    # (`clausewatch worker`) that the run waits for or hands the queue to (flows.dispatch)
+    draft_mode: Literal["process", "wait", "handoff"] = "process"
+    # a task worker's claim on a change lasts this long unless renewed (every third of it)
+    draft_lease_s: float = Field(default=120.0, ge=1)
     # re-asks for quality-only failures; None: none on the local backend, else llm_max_reasks
     drafting_quality_reasks: int | None = Field(default=None, ge=0)
 

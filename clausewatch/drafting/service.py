@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +32,10 @@ from clausewatch.storage.models import Change, Clause, Document, Draft, DraftEve
 log = logging.getLogger(__name__)
 
 ACTOR = "clausewatch"
+
+# called in the transaction that stores a new draft, after the draft row is written; raising
+# rolls the draft back (a task worker marks its claim done there: drafting.claims.finish)
+OnStore = Callable[[Session, "Draft"], None]
 
 
 def build_context(
@@ -125,6 +130,7 @@ def _store(
     *,
     change_id: int | None,
     redraft_of: int | None = None,
+    on_store: OnStore | None = None,
 ) -> Draft:
     record: dict[str, Any] = ctx.to_record()
     best = outcome.analysis or outcome.best_effort
@@ -174,6 +180,8 @@ def _store(
                 )
             )
             session.flush()
+            if on_store is not None:
+                on_store(session, draft)
     except IntegrityError:  # drafted concurrently by another worker: keep theirs
         existing = _existing(session, input_hash)
         if existing is None:
@@ -187,16 +195,19 @@ def _prompt_identity() -> tuple[str, str]:
     return template.id, template.version
 
 
-def draft_change(session: Session, change_id: int, *, llm: LLM | None = None) -> Draft:
+def draft_change(
+    session: Session, change_id: int, *, llm: LLM | None = None, on_store: OnStore | None = None
+) -> Draft:
     """The draft for a Change: the stored one when the same inputs were drafted before (no LLM
     call), otherwise a new ``pending`` draft, or a ``flagged`` one when the model never
-    produced a valid, grounded analysis. Transport errors (``TransientError``) propagate."""
+    produced a valid, grounded analysis. Transport errors (``TransientError``) propagate.
+    ``on_store`` runs in the transaction that stores a new draft (not for a stored one)."""
     change = session.get(Change, change_id)
     if change is None:
         raise InputError(f"no change with id {change_id}")
     clause, diff, subject = _inputs_for_change(session, change)
     ctx = build_context(session, clause, diff, stored_categories=list(subject.categories or []))
-    return _draft(session, ctx, change_id=change.id, llm=llm)
+    return _draft(session, ctx, change_id=change.id, llm=llm, on_store=on_store)
 
 
 def _draft(
@@ -206,6 +217,7 @@ def _draft(
     change_id: int | None,
     llm: LLM | None,
     redraft_of: int | None = None,
+    on_store: OnStore | None = None,
 ) -> Draft:
     owned = llm is None
     if llm is None:
@@ -227,7 +239,13 @@ def _draft(
         session.commit()  # end the read transaction before the (long) model call
         outcome = draft_analysis(ctx, llm)
         draft = _store(
-            session, ctx, outcome, input_hash, change_id=change_id, redraft_of=redraft_of
+            session,
+            ctx,
+            outcome,
+            input_hash,
+            change_id=change_id,
+            redraft_of=redraft_of,
+            on_store=on_store,
         )
         session.commit()
         return draft

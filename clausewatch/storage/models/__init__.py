@@ -9,6 +9,7 @@ from clausewatch.storage.models.archive import (
     Version,
 )
 from clausewatch.storage.models.base import Base
+from clausewatch.storage.models.claims import DraftClaim
 from clausewatch.storage.models.drafts import Draft, DraftEvent, LLMCall, Run, RunLock
 from clausewatch.storage.models.publication import Delivery, Subscriber
 from clausewatch.storage.models.review import LoginAttempt, ReviewSession, User
@@ -20,6 +21,7 @@ __all__ = [
     "Delivery",
     "Document",
     "Draft",
+    "DraftClaim",
     "DraftEvent",
     "FetchAttempt",
     "LLMCall",
