@@ -29,8 +29,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from clausewatch.storage.models import DraftClaim
 from clausewatch.storage.models.base import utcnow
+from clausewatch.storage.models.claims import ClaimState
 
-QUEUED, CLAIMED, DONE, FAILED = "queued", "claimed", "done", "failed"
+QUEUED, CLAIMED, DONE, FAILED = (s.value for s in ClaimState)
 MAX_ATTEMPTS = 3  # claims of one change before a retryable failure becomes final
 _CANDIDATES = 8  # rows read per claim attempt (SQLite: others may take them first)
 

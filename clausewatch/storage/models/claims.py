@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clausewatch.storage.models.base import Base, utcnow
+from clausewatch.storage.models.base import Base, one_of, utcnow
+
+
+class ClaimState(StrEnum):
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class DraftClaim(Base):
@@ -20,6 +28,7 @@ class DraftClaim(Base):
     """
 
     __tablename__ = "draft_claims"
+    __table_args__ = (one_of("state", ClaimState),)
 
     change_id: Mapped[int] = mapped_column(
         ForeignKey("changes.id", ondelete="CASCADE"), primary_key=True

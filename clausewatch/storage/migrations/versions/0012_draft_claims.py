@@ -1,7 +1,7 @@
 """draft_claims: changes queued for task workers, each claimed once under a lease
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02 11:00:00
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0011'
-down_revision: str | Sequence[str] | None = '0010'
+revision: str = '0012'
+down_revision: str | Sequence[str] | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -39,6 +39,9 @@ def upgrade() -> None:
             name=op.f('fk_draft_claims_change_id_changes'), ondelete='CASCADE',
         ),
         sa.PrimaryKeyConstraint('change_id', name=op.f('pk_draft_claims')),
+        sa.CheckConstraint(
+            "state IN ('queued', 'claimed', 'done', 'failed')", name=op.f('ck_draft_claims_state')
+        ),
     )
     with op.batch_alter_table('draft_claims', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_draft_claims_state'), ['state'], unique=False)
