@@ -11,6 +11,7 @@ from typing import Any
 
 from clausewatch.drafting.sentences import Sentence, bounded, split_sentences
 from clausewatch.regulations.mapper import RegulationMap
+from clausewatch.schemas.draft_context import ChangeRecord, ClauseRecord, DraftContextRecord
 from clausewatch.schemas.retrieval import Comparable, RegulationCandidate, RegulationProvision
 from clausewatch.schemas.vocabulary import ChangeKind
 
@@ -131,33 +132,31 @@ class DraftContext:
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
 
-    def to_record(self) -> dict[str, Any]:
-        """JSON stored in ``Draft.context`` (what the editor sees beside the draft, and what
+    def to_record(self) -> DraftContextRecord:
+        """What ``Draft.context`` stores (what the editor sees beside the draft, and what
         grounding is re-checked against after edits)."""
         before, after = self.change.excerpts() if self.change else (None, None)
-        return {
-            "clause": {
-                "uid": self.clause.uid,
-                "text": self.clause.text,
-                "path": self.clause.path,
-                "platform": self.clause.platform,
-                "doc_type": self.clause.doc_type,
-            },
-            "change": (
-                {
-                    "kind": self.change.kind,
-                    "before": before,
-                    "after": after,
-                    "old_text": self.change.old_text,
-                    "new_text": self.change.new_text,
-                }
-                if self.change
-                else None
+        return DraftContextRecord(
+            clause=ClauseRecord(
+                uid=self.clause.uid,
+                text=self.clause.text,
+                path=self.clause.path,
+                platform=self.clause.platform,
+                doc_type=self.clause.doc_type,
             ),
-            "comparables": [c.model_dump() for c in self.comparables],
-            "regulations": [r.model_dump() for r in self.regulations],
-            "category_hint": self.category_hint,
-            "examples": [e.draft_id for e in self.examples],
-            "redraft_of": self.redraft.previous_draft_id if self.redraft else None,
-            "retrieval_notes": self.retrieval_notes,
-        }
+            change=ChangeRecord(
+                kind=self.change.kind,
+                before=before,
+                after=after,
+                old_text=self.change.old_text,
+                new_text=self.change.new_text,
+            )
+            if self.change
+            else None,
+            comparables=self.comparables,
+            regulations=self.regulations,
+            category_hint=self.category_hint,
+            examples=[e.draft_id for e in self.examples],
+            redraft_of=self.redraft.previous_draft_id if self.redraft else None,
+            retrieval_notes=self.retrieval_notes,
+        )

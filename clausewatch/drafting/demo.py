@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from clausewatch.core.errors import ConfigError
 from clausewatch.core.settings import SAMPLE_SOURCES
 from clausewatch.schemas.analysis import Provenance, ProvisionAnalysis
+from clausewatch.schemas.draft_context import DraftContextRecord
 from clausewatch.schemas.vocabulary import ChangeKind, DraftStatus
 from clausewatch.storage.models import Change, Clause, Document, Draft, DraftEvent, Version
 from clausewatch.storage.models.drafts import DEMO_BACKEND as DEMO_BACKEND  # re-exported
@@ -158,7 +159,7 @@ def queue_demo_drafts(session: Session, entries: list[DemoEntry] | None = None) 
             doc_type=m.doc_type,
             status=DraftStatus.PENDING,
             analysis=analysis.model_dump(mode="json"),
-            context={"demo": True, "note": DEMO_NOTE},
+            context=DraftContextRecord(demo=True, note=DEMO_NOTE).model_dump(mode="json"),
             prompt_id=DEMO_PROMPT_ID,
             prompt_version=DEMO_PROMPT_VERSION,
             rendered_prompt="",

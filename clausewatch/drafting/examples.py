@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from clausewatch.drafting.context import Example
 from clausewatch.drafting.demo import DEMO_BACKEND
 from clausewatch.drafting.retrieve import words
+from clausewatch.schemas.draft_context import read_context
 from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models import Clause, Draft
 
@@ -48,9 +49,9 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 
 def _clause_text(session: Session, draft: Draft) -> str:
-    record = draft.context.get("clause") if isinstance(draft.context, dict) else None
-    if isinstance(record, dict) and record.get("text"):
-        return str(record["text"])
+    record = read_context(draft.context).clause
+    if record is not None and record.text:
+        return record.text
     if draft.clause_id is not None:
         clause = session.get(Clause, draft.clause_id)
         if clause is not None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from clausewatch.drafting.answer import ModelAnswer
 from clausewatch.drafting.sentences import normalize_ws
 from clausewatch.schemas.analysis import ProvisionAnalysis
+from clausewatch.schemas.draft_context import DraftContextRecord
 from clausewatch.schemas.retrieval import Comparable
 from clausewatch.schemas.taxonomy import CATEGORIES
 
@@ -167,15 +167,14 @@ class GroundingSources:
 
     @classmethod
     def from_record(
-        cls, record: Mapping[str, Any], catalogue_ids: Collection[str]
+        cls, record: DraftContextRecord, catalogue_ids: Collection[str]
     ) -> GroundingSources:
-        """From ``Draft.context`` (see ``DraftContext.to_record``), e.g. after an edit."""
-        comparables = {
-            c["clause_id"]: Comparable.model_validate(c) for c in record.get("comparables", [])
-        }
+        """From a stored ``Draft.context`` (which must hold its clause), e.g. after an edit."""
+        if record.clause is None:
+            raise ValueError("the record holds no clause to ground the analysis in")
         return cls(
-            clause_text=str(record["clause"]["text"]),
-            comparables=comparables,
+            clause_text=record.clause.text,
+            comparables={c.clause_id: c for c in record.comparables},
             catalogue_ids=catalogue_ids,
             candidate_ids=None,
         )

@@ -26,6 +26,7 @@ from clausewatch.llm.base import LLM
 from clausewatch.prompts import load_prompt
 from clausewatch.regulations.mapper import map_regulations, shortlist_candidates
 from clausewatch.regulations.votes import editor_votes
+from clausewatch.schemas.draft_context import read_context
 from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models import Change, Clause, Document, Draft, DraftEvent
 
@@ -132,11 +133,11 @@ def _store(
     redraft_of: int | None = None,
     on_store: OnStore | None = None,
 ) -> Draft:
-    record: dict[str, Any] = ctx.to_record()
+    record = ctx.to_record()
     best = outcome.analysis or outcome.best_effort
     if not outcome.ok:
-        record["errors"] = outcome.errors
-        record["best_effort"] = outcome.best_effort is not None
+        record.errors = list(outcome.errors)
+        record.best_effort = outcome.best_effort is not None
     draft = Draft(
         input_hash=input_hash,
         change_id=change_id,
@@ -146,7 +147,7 @@ def _store(
         doc_type=ctx.clause.doc_type,
         status=DraftStatus.PENDING if outcome.ok else DraftStatus.FLAGGED,
         analysis=best.model_dump(mode="json") if best is not None else None,
-        context=record,
+        context=record.model_dump(mode="json"),
         prompt_id=outcome.rendered.id,
         prompt_version=outcome.rendered.version,
         rendered_prompt=outcome.rendered.as_text(),
@@ -274,16 +275,16 @@ def _clause_for_draft(session: Session, draft: Draft) -> tuple[ClauseInput, Chan
                 ),
                 None,
             )
-    record = (draft.context or {}).get("clause") or {}
-    if not record.get("text"):
+    record = read_context(draft.context).clause
+    if record is None or not record.text:
         raise InputError(f"draft {draft.id}: its clause is no longer available")
     return (
         ClauseInput(
             uid=draft.clause_uid,
-            text=str(record["text"]),
+            text=record.text,
             platform=draft.platform,
             doc_type=draft.doc_type,
-            path=list(record.get("path") or []),
+            path=list(record.path),
         ),
         None,
     )

@@ -26,6 +26,7 @@ from clausewatch.review.errors import (
     TransitionError,
 )
 from clausewatch.schemas.analysis import ProvisionAnalysis
+from clausewatch.schemas.draft_context import read_context
 from clausewatch.schemas.taxonomy import CATEGORIES
 from clausewatch.schemas.vocabulary import OPEN_STATUSES, DraftStatus, ExposureLevel, exposure_rank
 from clausewatch.storage.models.base import fits_integer, utcnow
@@ -294,14 +295,11 @@ def grounding_problems(session: Session, draft: Draft, analysis: ProvisionAnalys
     from clausewatch.drafting.grounding import GroundingSources, check_grounding
     from clausewatch.regulations.catalogue import load_catalogue
 
-    record = draft.context or {}
-    clause = record.get("clause")
-    if not isinstance(clause, Mapping) or not clause.get("text"):
+    record = read_context(draft.context)
+    if record.clause is None or not record.clause.text:
         return []
     sources = GroundingSources.from_record(record, load_catalogue().keys())
-    candidates = {
-        str(r.get("id")) for r in record.get("regulations") or [] if isinstance(r, Mapping)
-    }
+    candidates = {r.id for r in record.regulations}
     for event in session.scalars(
         select(DraftEvent).where(
             DraftEvent.draft_id == draft.id, DraftEvent.field == "regulatory_landscape"
