@@ -18,6 +18,7 @@ import psutil
 import pytest
 from llm_slow_support import shared_models_dir
 
+from clausewatch.core.files import sha256_file
 from clausewatch.llm import model_files
 from clausewatch.llm.base import LLMRequest
 from clausewatch.llm.calls import complete_logged
@@ -73,7 +74,7 @@ def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLM]:
 def test_model_file_matches_pinned_hash(local_llm: LocalLLM) -> None:
     path = model_files.model_path(local_llm.models_dir)
     assert path.stat().st_size == model_files.MODEL_SIZE
-    assert model_files.file_sha256(path) == model_files.MODEL_SHA256
+    assert sha256_file(path) == model_files.MODEL_SHA256
     assert model_files.status(local_llm.models_dir).verified
     assert not [p for p in local_llm.models_dir.iterdir() if p.suffix == ".part"]
 

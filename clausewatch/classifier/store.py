@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -20,7 +18,9 @@ import joblib
 from clausewatch.classifier.data import EXAMPLES_DIR, load_examples
 from clausewatch.classifier.model import ClauseClassifier, TrainParams
 from clausewatch.core.errors import ConfigError
+from clausewatch.core.files import atomic_open, atomic_write
 from clausewatch.core.settings import get_settings
+from clausewatch.core.workspace import PRIVATE_FILE
 
 FORMAT_VERSION = "1"
 _lock = threading.Lock()
@@ -51,15 +51,9 @@ def default_path() -> Path:
 def save(model: ClauseClassifier, path: Path) -> Path:
     """Write atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        joblib.dump(model, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    path.with_suffix(".json").write_text(json.dumps(model.meta, indent=2), encoding="utf-8")
+    with atomic_open(path, perm=PRIVATE_FILE) as fh:
+        joblib.dump(model, fh)
+    atomic_write(path.with_suffix(".json"), json.dumps(model.meta, indent=2))
     return path
 
 

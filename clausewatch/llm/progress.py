@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Literal
 
 from clausewatch.core.errors import TransientError
+from clausewatch.core.files import atomic_write
 
 log = logging.getLogger("clausewatch.llm")
 
@@ -148,20 +148,8 @@ def record_speed(tokens_per_s: float, *, backend: str = "", model: str = "") -> 
         return
     _last_speed, _last_backend = tokens_per_s, backend
     try:
-        path = speed_file()
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(
-            json.dumps(
-                {
-                    "tokens_per_s": tokens_per_s,
-                    "backend": backend,
-                    "model": model,
-                    "at": time.time(),
-                }
-            ),
-            "utf-8",
-        )
-        tmp.replace(path)
+        record = {"tokens_per_s": tokens_per_s, "backend": backend, "model": model}
+        atomic_write(speed_file(), json.dumps({**record, "at": time.time()}))
     except OSError as exc:  # speed is advisory: never fail a call over it
         log.debug("could not record llm speed: %s", exc)
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from clausewatch.core.errors import ConfigError, TransientError
+from clausewatch.core.files import atomic_write
 from clausewatch.llm.progress import CallProgress, check_budget, report
 from clausewatch.llm.runtime import runtime_dir
 
@@ -198,9 +199,7 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1), "utf-8")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(data, indent=1))
 
 
 def current_state(paths: Paths) -> ServerState | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -323,10 +322,11 @@ def review_audit(
         data = service.audit_export(db, draft_id)
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     if output:
-        tmp = f"{output}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, output)
+        import pathlib
+
+        from clausewatch.core.files import atomic_write
+
+        atomic_write(pathlib.Path(output), text + "\n")
         typer.echo(f"{len(data['events'])} event(s) written to {output}")
     else:
         typer.echo(text)

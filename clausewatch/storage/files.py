@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
 from clausewatch.core.errors import ClausewatchError, ConfigError
+from clausewatch.core.files import atomic_write
 from clausewatch.core.settings import Settings, get_settings, is_local_url
-from clausewatch.core.workspace import make_private_dirs
+from clausewatch.core.workspace import PRIVATE_FILE, make_private_dirs
 
 PROBE_KEY = ".clausewatch-probe"
 S3_PROTOCOLS = ("s3", "s3a")
@@ -183,20 +183,9 @@ class LocalFileStore(FileStore):
                 make_private_dirs(target.parent)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+            atomic_write(target, data, perm=PRIVATE_FILE if self.private else 0o644)
         except OSError as exc:
             raise storage_error(exc, f"writing {key}", self.url) from exc
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            if not self.private:
-                os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException as exc:
-            Path(tmp).unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise storage_error(exc, f"writing {key}", self.url) from exc
-            raise
 
     def delete(self, key: str) -> None:
         target = self.path(key)

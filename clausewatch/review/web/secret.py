@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 from clausewatch.core.errors import ConfigError
+from clausewatch.core.files import atomic_write
 from clausewatch.core.settings import Settings
+from clausewatch.core.workspace import PRIVATE_FILE
 
 KEY_FILE = "review-secret-key"
 MIN_LENGTH = 32
@@ -25,9 +26,5 @@ def secret_key(settings: Settings) -> str:
         if len(key) >= MIN_LENGTH:
             return key
     key = secrets.token_urlsafe(48)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(key + "\n")
-    os.replace(tmp, path)
+    atomic_write(path, key + "\n", perm=PRIVATE_FILE)
     return key
