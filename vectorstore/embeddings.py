@@ -12,7 +12,6 @@ explicitly, so no collection can fall back to chromadb's default (which download
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import threading
 from collections import OrderedDict
@@ -25,6 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from clausewatch.core.errors import ConfigError, TransientError
+from clausewatch.core.files import sha256_file
+from clausewatch.core.retry import is_retryable
 
 Vectors = npt.NDArray[np.float32]
 
@@ -72,14 +73,6 @@ def minilm_files() -> tuple[Path, Path]:
     return model, tokenizer
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over real tokens, then L2 normalisation.
 
@@ -123,7 +116,7 @@ class MiniLMEmbedder:
             model, tokenizer_file = minilm_files()
             model = self._paths[0] or model
             tokenizer_file = self._paths[1] or tokenizer_file
-            if self._paths[0] is None and _sha256_file(model) != MINILM_SHA256:
+            if self._paths[0] is None and sha256_file(model) != MINILM_SHA256:
                 raise ConfigError(f"embedding model {model} does not match its pinned sha256")
             tokenizer = Tokenizer.from_file(str(tokenizer_file))
             tokenizer.enable_truncation(max_length=MINILM_MAX_TOKENS)
@@ -232,11 +225,9 @@ class OpenAIEmbedder:
             batch = [t or " " for t in texts[start : start + self.batch_size]]
             try:
                 resp = client.embeddings.create(model=self.model, input=batch)
-            except (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError) as e:
-                raise TransientError(f"embedding endpoint unavailable: {e}") from e
-            except openai.InternalServerError as e:
-                raise TransientError(f"embedding endpoint error: {e}") from e
             except openai.APIError as e:
+                if is_retryable(e):
+                    raise TransientError(f"embedding endpoint unavailable: {e}") from e
                 raise ConfigError(f"embedding request rejected: {e}") from e
             data = sorted(resp.data, key=lambda d: d.index)
             if len(data) != len(batch):

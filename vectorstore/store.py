@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from clausewatch.core.errors import ClausewatchError, ConfigError, TransientError
+from clausewatch.core.retry import is_retryable
 from clausewatch.vectorstore.embeddings import (
     Embedder,
     Vectors,
@@ -103,10 +104,9 @@ class VectorStore(Protocol):
 
 
 def _is_transient(exc: BaseException) -> bool:
-    import httpx
-
-    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
+    if is_retryable(exc):
         return True
+    # chromadb reports a server it cannot reach in its own exception types, by message
     text = str(exc).lower()
     return "could not connect" in text or "connection refused" in text or "timed out" in text
 

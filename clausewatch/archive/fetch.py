@@ -28,6 +28,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from clausewatch.archive.confine import OutsideRootError, read_confined, real
 from clausewatch.archive.ssrf import GuardedBackend, vetted_addresses
 from clausewatch.core.errors import InputError, TransientError
+from clausewatch.core.retry import retryable_http_status
 from clausewatch.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -296,7 +297,7 @@ class Fetcher:
                             last_modified=resp.headers.get("last-modified") or last_modified,
                             not_modified=True,
                         )
-                    if status >= 500 or status in (408, 425, 429):
+                    if retryable_http_status(status):
                         body, note = self._error_body(resp, current)
                         raise HTTPTransientError(
                             f"HTTP {status} from {current}{note}",

@@ -25,6 +25,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from clausewatch.core.errors import ClausewatchError, ConfigError, InputError, TransientError
+from clausewatch.core.retry import is_retryable
 from clausewatch.llm.base import LLMRequest, LLMResponse
 from clausewatch.llm.progress import (
     BudgetExceeded,
@@ -42,22 +43,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("clausewatch.llm")
 
-RETRYABLE_STATUS = frozenset({408, 409, 429})
 CONNECT_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 60.0
 MAX_RETRY_WAIT_S = 30.0
-
-
-def is_transport_error(exc: BaseException) -> bool:
-    """True for failures where sending again may help: network, busy or broken servers."""
-    import httpx
-    import openai
-
-    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
-        return True  # includes openai.APITimeoutError
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
-    return False
 
 
 def is_timeout(exc: BaseException) -> bool:
@@ -217,7 +205,7 @@ class OpenAICompatibleLLM:
         except openai.APITimeoutError as exc:
             raise self._stopped(exc, result, read_timeout) from exc
         except Exception as exc:
-            if is_transport_error(exc):
+            if is_retryable(exc):  # network, busy or broken servers
                 raise _Resend(exc) from exc
             raise _translate(exc, self.backend, self.model) from exc
         watchdog = Watchdog(stream.response, sent_at + left) if left is not None else None

@@ -10,6 +10,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from clausewatch.core.retry import is_retryable
 from clausewatch.core.settings import Settings
 from clausewatch.publication.names import clean_text
 from clausewatch.publication.webhook import DeliveryFailed
@@ -31,14 +32,6 @@ def build_email(settings: Settings, to: str, subject: str, text: str, html: str)
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     return msg
-
-
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return False
-    return isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError))
 
 
 def _send_once(settings: Settings, msg: EmailMessage, recipient: str) -> None:
@@ -65,7 +58,7 @@ def send_email(settings: Settings, msg: EmailMessage, recipient: str) -> int:
         wait=wait_exponential(
             multiplier=settings.delivery_backoff_s, min=settings.delivery_backoff_s, max=60
         ),
-        retry=retry_if_exception(_retryable),
+        retry=retry_if_exception(is_retryable),
         reraise=True,
     )
     try:

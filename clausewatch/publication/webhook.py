@@ -20,7 +20,8 @@ import time
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from clausewatch.core.errors import ClausewatchError, TransientError
+from clausewatch.core.errors import ClausewatchError
+from clausewatch.core.retry import is_retryable
 from clausewatch.publication.names import clean_text
 
 SIGNATURE_HEADER = "X-Clausewatch-Signature"
@@ -81,14 +82,6 @@ def read_prefix(response: httpx.Response, limit: int = REPLY_LIMIT) -> bytes:
     return bytes(data[:limit])
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, httpx.TransportError | TransientError):
-        return True
-    if isinstance(exc, WebhookHTTPError):
-        return exc.status >= 500 or exc.status in {408, 425, 429}
-    return False
-
-
 def post_webhook(
     url: str,
     secret: str,
@@ -110,7 +103,7 @@ def post_webhook(
     retrying = Retrying(
         stop=stop_after_attempt(max(1, attempts)),
         wait=wait_exponential(multiplier=backoff_s, min=backoff_s, max=60),
-        retry=retry_if_exception(_retryable),
+        retry=retry_if_exception(is_retryable),
         reraise=True,
     )
     try:
