@@ -106,30 +106,6 @@ class ProvisionAnalysis(_Strict):
     provenance: Provenance | None = None
 
 
-class MaterialChange(_Strict):
-    clause_id: Short
-    kind: ChangeKind
-    line: Short
-    change_id: int | None = None
-    draft_id: int | None = None  # the draft whose change summary gave the line, if any
-
-
-MAX_SUMMARY_CHANGES = 50
-
-
-class ChangeSummary(_Strict):
-    """The material changes of one new version, one line each (for alerts)."""
-
-    platform: Short
-    doc_type: Short
-    version_id: int | None = None
-    version_date: datetime
-    changes: Annotated[list[MaterialChange], Field(max_length=MAX_SUMMARY_CHANGES)] = Field(
-        default_factory=list
-    )
-    omitted: int = 0  # material changes beyond the first MAX_SUMMARY_CHANGES
-
-
 def analysis_json_schema() -> dict[str, Any]:
     """The JSON Schema of ``ProvisionAnalysis`` as published for users and tools."""
     schema = ProvisionAnalysis.model_json_schema()

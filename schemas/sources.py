@@ -126,12 +126,6 @@ class SourceDecl(BaseModel):
         return any(part.render for part in self.fetch_parts)
 
 
-class SourcesFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    sources: list[SourceDecl]
-
-
 class SourceProblem(BaseModel):
     """One problem in a declarations file, with its location."""
 

@@ -16,7 +16,6 @@ from clausewatch.core.errors import InputError
 from clausewatch.drafting import service
 from clausewatch.drafting.retrieve import Retrieved
 from clausewatch.drafting.service import draft_change, process_redrafts
-from clausewatch.drafting.summary import summarize_version
 from clausewatch.llm.fake import FakeLLM
 from clausewatch.schemas.retrieval import RegulationCandidate
 from clausewatch.storage.db import session_scope
@@ -266,25 +265,3 @@ def test_examples_fall_back_to_word_overlap(
             s, OLD_CLAUSE, limit=2, embed=lambda texts: [[1.0, 0.0]] * len(texts)
         )
         assert len(found) == 2
-
-
-def test_summarize_version(db_workspace: Path, stub_retrieval: None) -> None:
-    with session_scope() as s:
-        ids = _seed(s)
-        draft_change(s, ids["modified"], llm=FakeLLM([with_change()]))
-        summary = summarize_version(s, ids["v2"])
-        assert summary.platform == "acme" and summary.version_id == ids["v2"]
-        kinds = [c.kind for c in summary.changes]
-        assert sorted(kinds) == ["added", "modified", "removed"]  # moves are not material
-        by_kind = {c.kind: c for c in summary.changes}
-        assert (
-            by_kind["modified"].line == "Adds that business terms may differ from consumer terms."
-        )
-        assert by_kind["modified"].draft_id is not None
-        assert by_kind["added"].line.startswith(
-            "Added clause in “Policy”: “We may use your prompts"
-        )
-        assert by_kind["removed"].line.startswith("Removed clause")
-        assert summarize_version(s, ids["v2"]) == summary  # deterministic
-        with pytest.raises(InputError):
-            summarize_version(s, 12345)

@@ -63,10 +63,6 @@ def get_or_create_document(
     return doc
 
 
-def list_documents(session: Session) -> list[Document]:
-    return list(session.scalars(select(Document).order_by(Document.platform, Document.doc_type)))
-
-
 # -- versions -------------------------------------------------------------------------------
 
 
@@ -85,19 +81,6 @@ def latest_version(session: Session, document: Document) -> Version | None:
     return session.scalars(
         select(Version)
         .where(Version.document_id == document.id)
-        .order_by(Version.version_date.desc(), Version.id.desc())
-        .limit(1)
-    ).first()
-
-
-def previous_version(session: Session, version: Version) -> Version | None:
-    """The version just before ``version`` in its document's chronology."""
-    return session.scalars(
-        select(Version)
-        .where(
-            Version.document_id == version.document_id,
-            Version.version_date < version.version_date,
-        )
         .order_by(Version.version_date.desc(), Version.id.desc())
         .limit(1)
     ).first()

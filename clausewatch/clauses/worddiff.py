@@ -9,17 +9,12 @@ from __future__ import annotations
 
 from rapidfuzz.distance import Indel
 
-from clausewatch.clauses.canonical import canonical, normalise_chars, plain, words
+from clausewatch.clauses.canonical import normalise_chars, plain
 from clausewatch.schemas.clauses import WordOp
 
 
 def display_words(text: str) -> list[str]:
     return plain(text).split()
-
-
-def comparison_words(text: str) -> list[str]:
-    """The canonical words and punctuation of ``text`` (what similarity looks at)."""
-    return words(canonical(text))
 
 
 def similarity(old_words: list[str], new_words: list[str]) -> float:

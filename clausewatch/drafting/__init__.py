@@ -1,5 +1,5 @@
 """Drafting: a changed clause + retrieval context -> a validated, grounded ProvisionAnalysis.
 
 Entry points: ``drafting.engine.draft_analysis`` (no database), ``drafting.service``
-(``draft_change``, ``process_redrafts``) and ``drafting.summary.summarize_version``.
+(``draft_change``, ``process_redrafts``).
 """
