@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from drafting_support import CATALOGUE, COMPARABLES
 
-from clausewatch.drafting.retrieve import keyword_candidates, retrieve
+from clausewatch.core.errors import ConfigError, TransientError
+from clausewatch.drafting.retrieve import (
+    category_hint,
+    keyword_candidates,
+    load_catalogue_safely,
+    retrieve,
+)
 from clausewatch.schemas.retrieval import Comparable, RegulationCandidate
 
 
@@ -14,7 +20,7 @@ def test_vector_store_errors_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
     import clausewatch.vectorstore.retrieval as vr
 
     def broken(*args: object, **kwargs: object) -> list[object]:
-        raise RuntimeError("collection does not exist")
+        raise TransientError("vector store unavailable during query: connection refused")
 
     monkeypatch.setattr(vr, "similar_provisions", broken)
     monkeypatch.setattr(rs, "regulation_candidates", broken)
@@ -55,3 +61,50 @@ def test_keyword_candidates_use_topics() -> None:
     ids = [c.id for c in keyword_candidates("agreement", CATALOGUE, k=3, topics=["subprocessors"])]
     assert ids[0] == "gdpr:28"
     assert keyword_candidates("zzz qqq", CATALOGUE, k=3) == []
+
+
+def test_a_bug_in_retrieval_is_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the failures a store can have fall back; a programming error raises."""
+    import clausewatch.vectorstore.retrieval as vr
+
+    def buggy(*args: object, **kwargs: object) -> list[object]:
+        raise TypeError("unexpected keyword argument 'per_platfrom'")
+
+    monkeypatch.setattr(vr, "similar_provisions", buggy)
+    with pytest.raises(TypeError, match="per_platfrom"):
+        retrieve("text", platform="acme", catalogue=CATALOGUE, comparables_k=3, regulations_k=2)
+
+
+def test_classifier_failure_is_noted_and_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import clausewatch.classifier as classifier
+
+    def corrupt(texts: list[str]) -> list[list[str]]:
+        raise ConfigError("trained.joblib: cannot load classifier model")
+
+    monkeypatch.setattr(classifier, "predict_categories", corrupt)
+    notes: list[str] = []
+    with caplog.at_level("WARNING", logger="clausewatch.drafting.retrieve"):
+        assert category_hint("text", notes) == []
+    assert notes == ["classifier unavailable: ConfigError"]
+    assert "cannot load classifier model" in caplog.text
+
+    def buggy(texts: list[str]) -> list[list[str]]:
+        raise AttributeError("'NoneType' object has no attribute 'predict'")
+
+    monkeypatch.setattr(classifier, "predict_categories", buggy)
+    with pytest.raises(AttributeError):
+        category_hint("text", [])
+
+
+def test_broken_catalogue_is_noted(monkeypatch: pytest.MonkeyPatch) -> None:
+    import clausewatch.regulations.catalogue as catalogue
+
+    def broken() -> object:
+        raise ConfigError("gdpr.yaml: invalid YAML")
+
+    monkeypatch.setattr(catalogue, "load_catalogue", broken)
+    notes: list[str] = []
+    assert load_catalogue_safely(notes) == {}
+    assert notes == ["regulation catalogue unavailable: gdpr.yaml: invalid YAML"]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from clausewatch.core.errors import ClausewatchError
 from clausewatch.schemas.retrieval import Comparable, RegulationCandidate, RegulationProvision
 
 log = logging.getLogger(__name__)
@@ -124,11 +125,13 @@ def keyword_candidates(
 
 
 def load_catalogue_safely(notes: list[str]) -> dict[str, RegulationProvision]:
-    try:
-        from clausewatch.regulations.catalogue import load_catalogue
+    """The catalogue; a broken one (ConfigError) or an unreadable file is noted and drafting
+    carries on without it."""
+    from clausewatch.regulations.catalogue import load_catalogue
 
+    try:
         return dict(load_catalogue())
-    except Exception as exc:  # a broken catalogue must not stop drafting
+    except (ClausewatchError, OSError) as exc:
         notes.append(f"regulation catalogue unavailable: {exc}")
         log.warning("regulation catalogue unavailable: %s", exc)
         return {}
@@ -143,26 +146,25 @@ def retrieve(
     regulations_k: int,
     topics: list[str] | None = None,
 ) -> Retrieved:
+    from clausewatch.regulations.search import regulation_candidates
+    from clausewatch.vectorstore.retrieval import similar_provisions
+
     out = Retrieved()
     try:
-        from clausewatch.vectorstore.retrieval import similar_provisions
-
         found = similar_provisions(text, exclude_platform=platform, k=comparables_k, per_platform=1)
         out.comparables = [c for c in found if c.platform != platform and c.text.strip()]
         if not out.comparables:
             out.notes.append("no comparable provisions (vector store empty or not indexed)")
-    except Exception as exc:
+    except ClausewatchError as exc:  # store unreachable or broken, embedder missing
         out.notes.append(f"comparable provisions unavailable: {type(exc).__name__}: {exc}")
         log.warning("similar_provisions failed: %s", exc)
     try:
-        from clausewatch.regulations.search import regulation_candidates
-
         regs = regulation_candidates(text, k=regulations_k)
         known = [r for r in regs if r.id in catalogue]
         if len(known) < len(regs):
             out.notes.append(f"{len(regs) - len(known)} regulation candidates not in catalogue")
         out.regulations = known
-    except Exception as exc:
+    except ClausewatchError as exc:
         out.notes.append(f"regulation search unavailable ({type(exc).__name__}); keyword fallback")
         log.warning("regulation_candidates failed: %s", exc)
     if not out.regulations and catalogue:
@@ -174,13 +176,12 @@ def retrieve(
 
 def category_hint(text: str, notes: list[str]) -> list[str]:
     """The clause classifier's labels for ``text`` (empty when no classifier is available)."""
-    try:
-        from clausewatch.classifier import predict_categories
-    except Exception:  # no classifier installed or trained: drafting works without a hint
-        return []
+    from clausewatch.classifier import predict_categories
+
     try:
         labels = predict_categories([text])
-    except Exception as exc:
+    except (ClausewatchError, OSError) as exc:  # a corrupt model file, an unwritable folder
         notes.append(f"classifier unavailable: {type(exc).__name__}")
+        log.warning("classifier unavailable: %s", exc)
         return []
     return [str(x) for x in labels[0]] if labels else []
