@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import frontmatter
 import yaml
 
 from clausewatch.core.errors import InputError
@@ -66,16 +67,14 @@ def classify(path: Path, root: Path) -> tuple[str, str] | None:
 
 
 def _split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
-    if raw.startswith("---"):
-        end = raw.find("\n---", 3)
-        if end != -1:
-            try:
-                meta = yaml.safe_load(raw[3:end]) or {}
-            except yaml.YAMLError:
-                meta = {}
-            body = raw[end + 4 :]
-            return (meta if isinstance(meta, dict) else {}), body
-    return {}, raw
+    """(YAML front matter, body) by python-frontmatter; a header that is not valid YAML is
+    dropped (the title then comes from the first heading)."""
+    handler = frontmatter.YAMLHandler()
+    try:
+        post = frontmatter.loads(raw, handler=handler)
+    except yaml.YAMLError:
+        return {}, handler.split(raw)[1] if handler.detect(raw) else raw
+    return dict(post.metadata), post.content
 
 
 def _title(meta: dict[str, Any], body: str) -> str:
