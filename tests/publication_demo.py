@@ -7,7 +7,6 @@ Everything in :func:`seed_demo` is written by the clausewatch team about fiction
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from datetime import datetime
 from typing import Any
@@ -15,23 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clausewatch.clauses.worddiff import word_diff
 from clausewatch.schemas.analysis import ProvisionAnalysis
 from clausewatch.storage.models import Change, Clause, Document, Draft, Version
-
-
-def word_diff(old: str, new: str) -> list[dict[str, str]]:
-    """A word-level diff in the archive's format (``equal`` / ``delete`` / ``insert`` runs)."""
-    a, b = old.split(), new.split()
-    ops: list[dict[str, str]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            ops.append({"op": "equal", "text": " ".join(a[i1:i2])})
-            continue
-        if i2 > i1:
-            ops.append({"op": "delete", "text": " ".join(a[i1:i2])})
-        if j2 > j1:
-            ops.append({"op": "insert", "text": " ".join(b[j1:j2])})
-    return ops
 
 
 def _sha(text: str) -> str:
@@ -117,7 +102,7 @@ def add_change(
         detail=detail
         if detail is not None
         else (
-            {"word_diff": word_diff(old_clause.text, new_clause.text)}
+            {"word_diff": [op.model_dump() for op in word_diff(old_clause.text, new_clause.text)]}
             if old_clause is not None and new_clause is not None
             else {}
         ),

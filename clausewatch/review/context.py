@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from clausewatch.review.diff import Segment, word_diff
+from clausewatch.review.diff import Segment, columns
 from clausewatch.schemas.draft_context import DraftContextRecord, read_context
 from clausewatch.schemas.retrieval import Comparable, RegulationCandidate
 from clausewatch.schemas.vocabulary import ChangeKind
@@ -92,7 +92,7 @@ def clause_view(
         view.before = None
     elif view.kind == ChangeKind.REMOVED:
         view.after = None
-    view.left, view.right = word_diff(view.before, view.after)
+    view.left, view.right = columns(view.before, view.after)
     return view
 
 

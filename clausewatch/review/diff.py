@@ -1,51 +1,35 @@
-"""Word-level diff of a clause's before and after text, as segments a template can render.
+"""The draft page's two columns: a clause's before text (equal/delete runs) and after text
+(equal/insert runs), from the one word diff (``clauses.worddiff.diff_runs``).
 
-Tokens are words and the white space between them (kept, so the text reads as written);
-rapidfuzz's Indel opcodes align them (C++, fast even for hostile, very long texts).
+Tokens are words and the white space between them (kept, so each column reads exactly as the
+text was written); changes separated only by white space are shown as one change.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz.distance import Indel
+from clausewatch.clauses.worddiff import diff_runs
+from clausewatch.schemas.clauses import WordOp
 
 Op = Literal["equal", "delete", "insert"]
+Segment = WordOp
 _TOKEN = re.compile(r"\s+|[^\s]+")
 MAX_TOKENS = 50_000
 
 
-@dataclass(frozen=True)
-class Segment:
-    op: Op
-    text: str
-
-
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
-
-
-def word_diff(before: str | None, after: str | None) -> tuple[list[Segment], list[Segment]]:
+def columns(before: str | None, after: str | None) -> tuple[list[Segment], list[Segment]]:
     """Segments for the left (before: equal/delete) and right (after: equal/insert) columns."""
-    a = _tokens(before or "")
-    b = _tokens(after or "")
+    a = _TOKEN.findall(before or "")
+    b = _TOKEN.findall(after or "")
     if len(a) + len(b) > MAX_TOKENS:  # pathological input: whole-text replacement
-        whole_left = [Segment("delete", before)] if before else []
-        whole_right = [Segment("insert", after)] if after else []
+        whole_left = [Segment(op="delete", text=before)] if before else []
+        whole_right = [Segment(op="insert", text=after)] if after else []
         return whole_left, whole_right
-    left: list[Segment] = []
-    right: list[Segment] = []
-    for op in Indel.opcodes(a, b):
-        old = "".join(a[op.src_start : op.src_end])
-        new = "".join(b[op.dest_start : op.dest_end])
-        if op.tag == "equal":
-            _push(left, "equal", old)
-            _push(right, "equal", new)
-        else:
-            _push(left, "delete", old)
-            _push(right, "insert", new)
+    runs = diff_runs(a, b, joiner="")
+    left = [run for run in runs if run.op != "insert"]
+    right = [run for run in runs if run.op != "delete"]
     return _bridge(left, "delete"), _bridge(right, "insert")
 
 
@@ -61,7 +45,7 @@ def _bridge(segments: list[Segment], op: Op) -> list[Segment]:
             and segments[i - 1].op == op
             and segments[i + 1].op == op
         ):
-            seg = Segment(op, seg.text)
+            seg = Segment(op=op, text=seg.text)
         _push(out, seg.op, seg.text)
     return out
 
@@ -70,6 +54,6 @@ def _push(segments: list[Segment], op: Op, text: str) -> None:
     if not text:
         return
     if segments and segments[-1].op == op:
-        segments[-1] = Segment(op, segments[-1].text + text)
+        segments[-1] = Segment(op=op, text=segments[-1].text + text)
     else:
-        segments.append(Segment(op, text))
+        segments.append(Segment(op=op, text=text))
