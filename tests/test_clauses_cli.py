@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -79,10 +80,20 @@ def test_diff_of_a_version_with_itself_and_readable_report(
     same = str(CLAUDE / "2025-08-01.md")
     code, out, _ = _run(["diff", same, same, "--json"], capsys, monkeypatch)
     assert code == 0 and json.loads(out) == {"changes": []}
-    code, out, _ = _run(["diff", same, str(CLAUDE / "2025-08-29.md")], capsys, monkeypatch)
+    newer = str(CLAUDE / "2025-08-29.md")
+    code, out, _ = _run(["diff", same, newer], capsys, monkeypatch)
     assert code == 0
     assert "MODIFIED" in out and "ADDED" in out and "REMOVED" in out
-    assert "unchanged" in out.splitlines()[0] or "unchanged" in out
+    # the header counts what the JSON report lists
+    _, as_json, _ = _run(["diff", same, newer, "--json"], capsys, monkeypatch)
+    kinds = [c["kind"] for c in json.loads(as_json)["changes"]]
+    header = re.search(
+        r"(\d+) added, (\d+) removed, (\d+) modified, (\d+) moved, (\d+) unchanged",
+        " ".join(out.split()),
+    )
+    assert header is not None
+    counts = [int(n) for n in header.groups()[:4]]
+    assert counts == [kinds.count(k) for k in ("added", "removed", "modified", "moved")]
 
 
 @pytest.mark.shared_data

@@ -90,11 +90,28 @@ def test_clause_classification_with_scripted_llm(workspace: Path, tmp_path: Path
     assert report.metrics["unfair_tos.f1.unilateral-change"] > 0
 
 
-def test_regulation_retrieval_smoke(workspace: Path) -> None:
-    report = run_suite("regulation-retrieval", RunOptions(limit=3, extra={"mode": "keyword"}))
-    assert report.metrics["queries"] == 3
-    assert 0 <= report.metrics["mrr"] <= 1
-    assert report.cases[0].detail["top"]
+def test_regulation_retrieval_smoke(workspace: Path, tmp_path: Path) -> None:
+    from clausewatch.regulations.catalogue import load_catalogue
+
+    erasure = load_catalogue()["gdpr:17"]
+    gold = tmp_path / "gold.jsonl"
+    rows = [
+        {"id": "q1", "query": f"{erasure.title}. {erasure.obligations}", "expected": ["gdpr:17"]},
+        {"id": "q2", "query": "We may erase your account data.", "expected": ["gdpr:17"]},
+    ]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = run_suite("regulation-retrieval", RunOptions(data=gold, extra={"mode": "keyword"}))
+    assert report.metrics["queries"] == 2
+    first, second = report.cases
+    # the provision's own text finds it first
+    assert first.detail["top"][0] == "gdpr:17" and first.metrics["rr"] == 1.0
+    assert first.metrics["recall@1"] == 1.0
+    # rr is the reciprocal rank of the expected id; MRR their mean; recall@k grows with k
+    top = second.detail["top"]
+    assert second.metrics["rr"] == (1 / (top.index("gdpr:17") + 1) if "gdpr:17" in top else 0.0)
+    assert report.metrics["mrr"] == (first.metrics["rr"] + second.metrics["rr"]) / 2
+    recalls = [report.metrics[f"recall@{k}"] for k in (1, 3, 5, 10)]
+    assert recalls == sorted(recalls)
     with pytest.raises(InputError, match="mode="):
         run_suite("regulation-retrieval", RunOptions(limit=1, extra={"mode": "psychic"}))
 

@@ -31,10 +31,7 @@ def _cands(*ids: str) -> list[RegulationCandidate]:
 def test_categories_engage_provisions_the_search_missed() -> None:
     cat = load_catalogue()
     rmap = map_regulations(_cands("gdpr:13", "gdpr:5"), ["children"], cat)
-    assert rmap.proposed[:2] == ["gdpr:8", "coppa:312.5"] or set(rmap.proposed) >= {
-        "gdpr:8",
-        "coppa:312.5",
-    }
+    assert rmap.proposed == ["coppa:312.5", "gdpr:8"]
     # retrieval alone (no engaging category) is not enough to be cited
     assert "gdpr:13" not in rmap.proposed
     assert "gdpr:13" in [r.provision_id for r in rmap.shortlist]

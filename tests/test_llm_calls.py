@@ -70,7 +70,9 @@ def http_llm(server: FakeOpenAIServer) -> OpenAICompatibleLLM:
 
 
 def test_ok_call_is_logged_with_usage(db_workspace: Path, server: FakeOpenAIServer) -> None:
-    server.add(completion(json.dumps(GOOD), prompt_tokens=31, completion_tokens=9))
+    reply = completion(json.dumps(GOOD), prompt_tokens=31, completion_tokens=9)
+    reply.delay_s = 0.2  # the server takes 200 ms before it answers
+    server.add(reply)
     response = complete_logged(http_llm(server), request())
     assert response.extra["outcome"] == "ok" and not response.cached
     [row] = rows()
@@ -81,7 +83,7 @@ def test_ok_call_is_logged_with_usage(db_workspace: Path, server: FakeOpenAIServ
     assert row.outcome == "ok" and row.error is None
     assert json.loads(row.response or "") == GOOD
     assert row.cache_key == cache_key(request(), backend="openai-compatible", model="served-model")
-    assert row.latency_ms >= 0
+    assert row.latency_ms == response.latency_ms and 200 <= row.latency_ms < 5000
 
 
 def test_cache_hit_makes_no_second_http_call(db_workspace: Path, server: FakeOpenAIServer) -> None:
