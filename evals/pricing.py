@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import os
 
+from clausewatch.llm.factory import is_free
+
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60),
     "gpt-4o": (2.50, 10.00),
     "gpt-4.1-mini": (0.40, 1.60),
     "gpt-4.1": (2.00, 8.00),
     "gpt-4.1-nano": (0.10, 0.40),
+    # embeddings (llm.calls.embed_logged): input tokens only
+    "text-embedding-3-small": (0.02, 0.0),
+    "text-embedding-3-large": (0.13, 0.0),
 }
-FREE_BACKENDS = ("local", "fake")
 
 
 def _overrides() -> dict[str, tuple[float, float]]:
@@ -32,7 +36,7 @@ def _overrides() -> dict[str, tuple[float, float]]:
 
 def price(backend: str, model: str) -> tuple[float, float] | None:
     """(USD per M input tokens, per M output tokens); None when unknown."""
-    if backend in FREE_BACKENDS:
+    if is_free(backend):
         return (0.0, 0.0)
     table = {**PRICES_PER_MTOK, **_overrides()}
     if model in table:

@@ -330,3 +330,26 @@ def test_one_budget_for_all_the_calls_of_a_draft(
     assert first is not None and second is not None
     assert 290 < second <= first <= 300  # the re-ask got what was left, not a new budget
     assert remaining_budget() is None  # only inside the draft
+
+
+def test_re_asks_are_logged_under_their_own_prompt_id(workspace: Path) -> None:
+    """The call log names the re-ask template (id and version) for every call after the first."""
+    from sqlalchemy import select
+
+    from clausewatch.prompts import load_prompt
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models.drafts import LLMCall
+
+    llm = FakeLLM(['{"title": "unfinished', '{"also": "wrong"}', answer()])
+    out = draft_analysis(make_ctx(), llm)
+    assert out.ok and out.reasks == 2
+    reask = load_prompt("provision_analysis_reask")
+    first = load_prompt("provision_analysis")
+    expected = [(first.id, first.version), (reask.id, reask.version), (reask.id, reask.version)]
+    assert [(r.prompt_id, r.prompt_version) for r in llm.requests] == expected
+    with session_scope() as session:
+        rows = session.execute(
+            select(LLMCall.prompt_id, LLMCall.prompt_version).order_by(LLMCall.id)
+        ).all()
+    assert [tuple(r) for r in rows] == expected
+    assert [(a["prompt_id"], a["prompt_version"]) for a in out.attempts] == expected

@@ -6,6 +6,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -298,3 +299,21 @@ def test_server_specific_fields_are_sent_when_configured(server: FakeOpenAIServe
     server.add(completion(ANSWER))
     backend(server, extra_body={"cache_prompt": True}).complete(request())
     assert server.requests[0]["cache_prompt"] is True
+
+
+def test_hosted_openai_bounds_answers_with_max_completion_tokens(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The field name is the backend's registered option, not a branch on its name."""
+    from clausewatch.core.settings import reset_settings
+    from clausewatch.llm.factory import get_llm
+
+    monkeypatch.setenv("CLAUSEWATCH_LLM_BACKEND", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    reset_settings()
+    hosted = get_llm()
+    assert isinstance(hosted, OpenAICompatibleLLM)
+    assert "max_completion_tokens" in hosted._body(request())
+    assert "max_tokens" not in hosted._body(request())
+    plain = OpenAICompatibleLLM(backend="openai", model="m", api_key="k")
+    assert "max_tokens" in plain._body(request())

@@ -182,3 +182,54 @@ def test_openai_errors_say_whether_to_retry() -> None:
 def test_openai_without_key_or_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         OpenAIEmbedder(model="text-embedding-3-small", base_url=None, api_key=None).embed(["x"])
+
+
+def test_hosted_embeddings_go_through_the_llm_call_log(workspace: Path) -> None:
+    """Every paid embedding request is an llm_calls row (tokens, latency, outcome), like chat."""
+    from sqlalchemy import select
+
+    from clausewatch.llm.calls import EMBEDDING_PROMPT_ID, embed_logged, usage_summary
+    from clausewatch.storage.db import session_scope
+    from clausewatch.storage.models.drafts import LLMCall
+
+    def make(status: int) -> OpenAIEmbedder:
+        return OpenAIEmbedder(
+            model="text-embedding-3-small",
+            base_url=None,
+            api_key="k",
+            dim=8,
+            batch_size=2,
+            max_retries=0,
+            http_client=httpx.Client(transport=_fake_openai(dim=8, status=status)),
+            call_log=embed_logged,
+        )
+
+    make(200).embed(["a", "bbb", "cc"])  # two batches: two calls
+    with pytest.raises(ConfigError):
+        make(400).embed(["x"])
+    with session_scope() as session:
+        rows = session.execute(
+            select(LLMCall.backend, LLMCall.model, LLMCall.prompt_id, LLMCall.outcome)
+            .add_columns(LLMCall.tokens_in)
+            .order_by(LLMCall.id)
+        ).all()
+        usage = usage_summary(session)
+    assert [tuple(r) for r in rows] == [
+        ("openai", "text-embedding-3-small", EMBEDDING_PROMPT_ID, "ok", 1),
+        ("openai", "text-embedding-3-small", EMBEDDING_PROMPT_ID, "ok", 1),
+        ("openai", "text-embedding-3-small", EMBEDDING_PROMPT_ID, "error", 1),
+    ]
+    assert usage["by_model"]["openai/text-embedding-3-small"]["calls"] == 3
+
+
+def test_the_settings_embedder_logs_its_calls(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clausewatch.llm.calls import embed_logged
+
+    monkeypatch.setenv("CLAUSEWATCH_EMBEDDING_BACKEND", "openai")
+    monkeypatch.setenv("CLAUSEWATCH_EMBEDDING_BASE_URL", "http://embeddings.invalid/v1")
+    reset_settings()
+    emb = get_embedder()
+    assert isinstance(emb, OpenAIEmbedder) and emb._call_log is embed_logged
+    assert emb.backend == "openai-compatible"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,8 @@ from clausewatch.core.files import sha256_file
 from clausewatch.core.retry import is_retryable
 
 Vectors = npt.NDArray[np.float32]
+# (backend, model, texts, the request, its reported input tokens) -> the response
+CallLog = Callable[[str, str, list[str], Callable[[], Any], Callable[[Any], int]], Any]
 
 MINILM_NAME = "minilm-l6-int8"
 MINILM_DIM = 384
@@ -187,8 +190,11 @@ class OpenAIEmbedder:
         timeout_s: float = 60.0,
         max_retries: int = 2,
         http_client: Any = None,
+        call_log: CallLog | None = None,
     ) -> None:
         self.model = model
+        self.backend = "openai" if base_url is None else "openai-compatible"
+        self._call_log = call_log
         self.base_url = base_url
         self.name = f"openai-{model}"
         self.dim = dim or OPENAI_DIMS.get(model, 0)
@@ -223,8 +229,15 @@ class OpenAIEmbedder:
         rows: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             batch = [t or " " for t in texts[start : start + self.batch_size]]
+
+            def request(batch: list[str] = batch) -> Any:
+                return client.embeddings.create(model=self.model, input=batch)
+
             try:
-                resp = client.embeddings.create(model=self.model, input=batch)
+                if self._call_log is None:
+                    resp = request()
+                else:
+                    resp = self._call_log(self.backend, self.model, batch, request, _usage)
             except openai.APIError as e:
                 if is_retryable(e):
                     raise TransientError(f"embedding endpoint unavailable: {e}") from e
@@ -241,6 +254,11 @@ class OpenAIEmbedder:
             )
         self.dim = int(vectors.shape[1])
         return vectors
+
+
+def _usage(response: Any) -> int:
+    """Input tokens an embeddings response reports (0 when it reports none)."""
+    return int(getattr(getattr(response, "usage", None), "prompt_tokens", 0) or 0)
 
 
 @dataclass(frozen=True)
@@ -262,7 +280,11 @@ def _settings_key() -> _Key:
 @lru_cache(maxsize=4)
 def _embedder_for(key: _Key) -> Embedder:
     if key.backend == "openai":
-        return OpenAIEmbedder(model=key.model, base_url=key.base_url, api_key=key.api_key)
+        from clausewatch.llm.calls import embed_logged  # logged and costed like chat calls
+
+        return OpenAIEmbedder(
+            model=key.model, base_url=key.base_url, api_key=key.api_key, call_log=embed_logged
+        )
     if key.backend == "minilm":
         return MiniLMEmbedder()
     raise ConfigError(f"unknown embedding backend {key.backend!r}")

@@ -26,6 +26,7 @@ from clausewatch.drafting.grounding import (
 )
 from clausewatch.drafting.prompting import PROMPT_ID, REASK_PROMPT_ID, PreparedPrompt, prepare
 from clausewatch.llm.base import LLM, LLMRequest, LLMResponse
+from clausewatch.llm.factory import quality_reasks
 from clausewatch.prompts import RenderedPrompt, load_prompt
 from clausewatch.schemas.analysis import ProvisionAnalysis
 
@@ -157,17 +158,17 @@ def _draft_analysis(ctx: DraftContext, llm: LLM, *, max_reasks: int | None) -> D
     )
     messages = list(rendered.messages)
     max_attempts = reasks + 1
-    # Re-asks for quality alone (valid, grounded, but shallow) did not help the bundled 1.5B
-    # model in 10 real drafts (bench_drafting: 1.8 re-asks per draft, none fixed), so on the
-    # local backend a quality-only failure is flagged with its best effort at once.
+    # a backend may not be worth re-asking for quality alone (valid, grounded, but shallow):
+    # its quality-only failure is flagged with its best effort at once (llm.factory)
     quality_budget = settings.drafting_quality_reasks
     if quality_budget is None:
-        quality_budget = 0 if llm.backend == "local" else reasks
+        quality_budget = reasks if quality_reasks(llm.backend) else 0
     quality_used = 0
     for number in range(1, max_attempts + 1):
+        asked = template if number == 1 else reask_template  # a re-ask is logged as itself
         request = LLMRequest(
-            prompt_id=template.id,
-            prompt_version=template.version,
+            prompt_id=asked.id,
+            prompt_version=asked.version,
             messages=messages,
             json_schema=prepared.schema,
             schema_name=SCHEMA_NAME,
@@ -193,8 +194,8 @@ def _draft_analysis(ctx: DraftContext, llm: LLM, *, max_reasks: int | None) -> D
         outcome.attempts.append(
             {
                 "attempt": number,
-                "prompt_id": template.id if number == 1 else reask_template.id,
-                "prompt_version": template.version if number == 1 else reask_template.version,
+                "prompt_id": asked.id,
+                "prompt_version": asked.version,
                 "outcome": kind,
                 "errors": errors,
                 "content": response.content[:CONTENT_KEEP],

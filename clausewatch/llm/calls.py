@@ -12,6 +12,9 @@
   the schema; the reasons are in ``error`` and in ``response.extra["validation_errors"]``) or
   ``error`` (no answer: the exception is re-raised after logging);
 * each call also emits one structured log line on the ``clausewatch.llm`` logger.
+
+``embed_logged`` puts a hosted embedding request through the same log (prompt id
+``embedding``), so usage and cost count every paid call.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +36,7 @@ from clausewatch.llm.schemas import validation_errors
 log = logging.getLogger("clausewatch.llm")
 
 OK, INVALID, ERROR, CACHED = "ok", "invalid", "error", "cached"
+R = TypeVar("R")
 
 
 def cache_key(request: LLMRequest, *, backend: str, model: str) -> str:
@@ -73,12 +78,35 @@ def _record(**fields: Any) -> int:
 def _emit(
     outcome: str, request: LLMRequest, llm: LLM, key: str, call_id: int, **fields: Any
 ) -> None:
+    _log_line(
+        outcome,
+        backend=llm.backend,
+        model=llm.model,
+        prompt_id=request.prompt_id,
+        prompt_version=request.prompt_version,
+        key=key,
+        call_id=call_id,
+        **fields,
+    )
+
+
+def _log_line(
+    outcome: str,
+    *,
+    backend: str,
+    model: str,
+    prompt_id: str,
+    prompt_version: str,
+    key: str,
+    call_id: int,
+    **fields: Any,
+) -> None:
     record = {
         "call_id": call_id,
-        "backend": llm.backend,
-        "model": llm.model,
-        "prompt_id": request.prompt_id,
-        "prompt_version": request.prompt_version,
+        "backend": backend,
+        "model": model,
+        "prompt_id": prompt_id,
+        "prompt_version": prompt_version,
         "outcome": outcome,
         "cache_key": key[:16],
         **fields,
@@ -190,6 +218,54 @@ def complete_logged(llm: LLM, request: LLMRequest, *, use_cache: bool | None = N
     return response.model_copy(
         update={"tokens_in": tokens_in, "tokens_out": tokens_out, "extra": extra}
     )
+
+
+EMBEDDING_PROMPT_ID = "embedding"
+EMBEDDING_PROMPT_VERSION = "1"
+
+
+def embed_logged(
+    backend: str, model: str, texts: list[str], call: Callable[[], R], usage: Callable[[R], int]
+) -> R:
+    """One embedding request through the call log, like a chat call: an ``llm_calls`` row
+    (prompt id ``embedding``; tokens in from the server's ``usage``, else counted; latency;
+    ``ok`` or ``error``, the exception re-raised) and a log line. Never served from the cache.
+    """
+    from clausewatch.core.tokens import count_tokens
+
+    material = json.dumps({"backend": backend, "model": model, "input": texts}, sort_keys=True)
+    key = hashlib.sha256(material.encode("utf-8")).hexdigest()
+    who = {
+        "backend": backend,
+        "model": model,
+        "prompt_id": EMBEDDING_PROMPT_ID,
+        "prompt_version": EMBEDDING_PROMPT_VERSION,
+    }
+    started = time.perf_counter()
+    try:
+        result = call()
+    except Exception as exc:
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        tokens_in = sum(count_tokens(t) for t in texts)
+        call_id = _record(
+            **who,
+            cache_key=key,
+            outcome=ERROR,
+            tokens_in=tokens_in,
+            tokens_out=0,
+            latency_ms=latency_ms,
+            error=error,
+        )
+        _log_line(ERROR, **who, key=key, call_id=call_id, latency_ms=latency_ms, error=error)
+        raise
+    latency_ms = int((time.perf_counter() - started) * 1000)
+    tokens_in = usage(result) or sum(count_tokens(t) for t in texts)
+    call_id = _record(
+        **who, cache_key=key, outcome=OK, tokens_in=tokens_in, tokens_out=0, latency_ms=latency_ms
+    )
+    _log_line(OK, **who, key=key, call_id=call_id, tokens_in=tokens_in, latency_ms=latency_ms)
+    return result
 
 
 def usage_summary(session: Session, since: datetime | None = None) -> dict[str, Any]:

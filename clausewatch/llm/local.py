@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from clausewatch.core.settings import Settings
 from clausewatch.llm.base import LLMRequest, LLMResponse
 from clausewatch.llm.model_files import MODEL_NAME, MODEL_SHA256, Progress, ensure_model_file
 from clausewatch.llm.openai_compat import OpenAICompatibleLLM
@@ -118,6 +119,20 @@ class LocalLLM:
         self._use: ServerUse | None = None
         self._paths: Paths | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalLLM:
+        return cls(
+            models_dir=settings.models_dir,
+            threads=settings.llm_threads,
+            context_tokens=settings.llm_context_tokens,
+            parallel=settings.llm_concurrency,
+            stall_s=settings.llm_stall_s,
+            retries=settings.llm_retries,
+            retry_wait_s=settings.llm_retry_wait_s,
+            start_timeout_s=settings.llm_local_start_timeout_s,
+            idle_s=settings.llm_local_idle_s,
+        )
 
     def start(self, progress: Progress | None = None) -> ServerInfo:
         """Assemble/verify the model file if needed and make sure the shared server is up."""

@@ -41,6 +41,8 @@ from clausewatch.llm.streaming import StreamResult, Watchdog, read_stream
 if TYPE_CHECKING:
     import openai
 
+    from clausewatch.core.settings import Settings
+
 log = logging.getLogger("clausewatch.llm")
 
 CONNECT_TIMEOUT_S = 10.0
@@ -90,6 +92,8 @@ class OpenAICompatibleLLM:
     ``return_progress``); hosted OpenAI rejects unknown fields, so none by default.
     ``stall_retryable``: whether a ``StallTimeout`` says ``retryable`` to the layers above
     (never re-sent here); the local backend sets it to False.
+    ``max_tokens_field``: the request field bounding the answer (hosted OpenAI:
+    ``max_completion_tokens``; servers implementing the older API: ``max_tokens``).
     """
 
     def __init__(
@@ -105,6 +109,7 @@ class OpenAICompatibleLLM:
         strict_schemas: bool = False,
         extra_body: dict[str, Any] | None = None,
         stall_retryable: bool = True,
+        max_tokens_field: str = "max_tokens",
     ) -> None:
         self.backend = backend
         self.model = model
@@ -115,9 +120,20 @@ class OpenAICompatibleLLM:
         self.strict_schemas = strict_schemas
         self.extra_body = dict(extra_body or {})
         self.stall_retryable = stall_retryable
+        self.max_tokens_field = max_tokens_field
         self._api_key = api_key
         self._client_obj: openai.OpenAI | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> OpenAICompatibleLLM:
+        """Stall, retry and back-off from settings; the rest (backend, model, key, ...) given."""
+        options: dict[str, Any] = {
+            "stall_s": settings.llm_stall_s,
+            "retries": settings.llm_retries,
+            "retry_wait_s": settings.llm_retry_wait_s,
+        }
+        return cls(**(options | kwargs))
 
     def _client(self) -> openai.OpenAI:
         with self._lock:
@@ -145,12 +161,11 @@ class OpenAICompatibleLLM:
 
     def _body(self, request: LLMRequest) -> dict[str, Any]:
         schema, strict = self._schema_for(request)
-        limit = "max_completion_tokens" if self.backend == "openai" else "max_tokens"
         return {
             "model": self.model,
             "messages": request.messages,
             "temperature": request.temperature,
-            limit: request.max_tokens,
+            self.max_tokens_field: request.max_tokens,
             "response_format": {
                 "type": "json_schema",
                 "json_schema": {
