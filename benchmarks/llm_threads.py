@@ -27,14 +27,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CLAUSE = (
-    "We may share information about how you use the assistant, including the prompts you "
-    "submit and the outputs generated, with service providers who help us operate, secure and "
-    "improve the service. These providers are bound by contract to use the information only on "
-    "our behalf. We do not sell your personal information. You can opt out of having your "
-    "conversations used to train our models in Settings; conversations are kept for 30 days "
-    "for abuse monitoring and then deleted unless the law requires us to keep them longer."
-)
+from benchmarks.llm_local import CLAUSE  # noqa: E402  (the same clause as llm_local)
+
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {

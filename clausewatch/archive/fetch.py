@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -27,6 +26,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from clausewatch.archive.confine import OutsideRootError, read_confined, real
 from clausewatch.archive.ssrf import GuardedBackend, vetted_addresses
+from clausewatch.core.closing import Closing
 from clausewatch.core.errors import InputError, TransientError
 from clausewatch.core.retry import retryable_http_status
 from clausewatch.core.settings import Settings, get_settings
@@ -158,7 +158,7 @@ def guess_content_type(path: Path) -> str:
     return guessed or ""
 
 
-class Fetcher:
+class Fetcher(Closing):
     """Fetches documents; reuse one for many fetches (connection pooling), then close it."""
 
     def __init__(self, settings: Settings | None = None, *, confine_files: bool = False) -> None:
@@ -184,17 +184,6 @@ class Fetcher:
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> Fetcher:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- public -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import unicodedata
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 from markdownify import MarkdownConverter
@@ -177,15 +177,22 @@ def pdf_to_markdown(body: bytes) -> str:
     return normalise_markdown(text)
 
 
-def to_markdown(
-    body: bytes,
-    *,
-    content_type: str = "",
-    location: str = "",
-    select: Sequence[str] = (),
-    remove: Sequence[str] = (),
-) -> str:
-    """Normalised Markdown of a raw document (``content_type`` is the full header value)."""
+class Reading(TypedDict, total=False):
+    """How a raw document is read: the ``Content-Type`` header value (charset included), where
+    it came from (a URL or path: its extension helps detect the kind), and the CSS selectors of
+    the text to keep and of the parts to drop (HTML only). Every key is optional."""
+
+    content_type: str
+    location: str
+    select: Sequence[str]
+    remove: Sequence[str]
+
+
+def to_markdown(body: bytes, **reading: Unpack[Reading]) -> str:
+    """Normalised Markdown of a raw document."""
+    content_type = reading.get("content_type", "")
+    location = reading.get("location", "")
+    select, remove = reading.get("select", ()), reading.get("remove", ())
     if not body.strip():
         raise InputError("empty document")
     media_type = content_type.split(";", 1)[0].strip().lower()
@@ -222,13 +229,7 @@ def _normaliser_identity() -> str:
     return "|".join(parts)
 
 
-def normalisation_key(
-    *,
-    content_type: str = "",
-    location: str = "",
-    select: Sequence[str] = (),
-    remove: Sequence[str] = (),
-) -> str:
+def normalisation_key(**reading: Unpack[Reading]) -> str:
     """A digest of everything besides the raw bytes that ``to_markdown`` depends on.
 
     The same raw bytes with the same key always give the same text, so tracking can skip
@@ -237,10 +238,10 @@ def normalisation_key(
     payload = json.dumps(
         {
             "normaliser": _normaliser_identity(),
-            "content_type": content_type,
-            "location": location,
-            "select": list(select),
-            "remove": list(remove),
+            "content_type": reading.get("content_type", ""),
+            "location": reading.get("location", ""),
+            "select": list(reading.get("select", ())),
+            "remove": list(reading.get("remove", ())),
         },
         sort_keys=True,
     )

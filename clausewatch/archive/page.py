@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Unpack
 
 from clausewatch.archive.decode import decode_bytes
 from clausewatch.archive.normalize import (
+    Reading,
     detect_kind,
     html_to_markdown,
     normalisation_key,
@@ -28,45 +30,28 @@ class WallError(InputError):
         self.wall = wall
 
 
-def page_markdown(
-    body: bytes,
-    *,
-    content_type: str = "",
-    location: str = "",
-    select: Sequence[str] = (),
-    remove: Sequence[str] = (),
-) -> str:
+def page_markdown(body: bytes, **reading: Unpack[Reading]) -> str:
     """Normalised Markdown of a fetched page; WallError when the page is a wall.
 
     HTML is checked for walls before it is converted, so a wall on a source with ``select``
     is reported as the wall it is rather than as a selector that matched nothing.
     """
-    media_type, charset = media_and_charset(content_type)
-    if not body.strip() or detect_kind(body, media_type, location) != "html":
-        return to_markdown(
-            body, content_type=content_type, location=location, select=select, remove=remove
-        )
+    media_type, charset = media_and_charset(reading.get("content_type", ""))
+    if not body.strip() or detect_kind(body, media_type, reading.get("location", "")) != "html":
+        return to_markdown(body, **reading)
     html = decode_bytes(body, charset, html=True)
     wall = detect_wall(html)
     if wall is not None:
         raise WallError(wall)
-    return html_to_markdown(html, select, _with_consent(remove, html))
-
-
-def page_normalisation_key(
-    *,
-    content_type: str = "",
-    location: str = "",
-    select: Sequence[str] = (),
-    remove: Sequence[str] = (),
-) -> str:
-    """The normalisation key of :func:`page_markdown` (the consent selectors count)."""
-    return normalisation_key(
-        content_type=content_type,
-        location=location,
-        select=select,
-        remove=[*remove, *consent_selectors()],
+    return html_to_markdown(
+        html, reading.get("select", ()), _with_consent(reading.get("remove", ()), html)
     )
+
+
+def page_normalisation_key(**reading: Unpack[Reading]) -> str:
+    """The normalisation key of :func:`page_markdown` (the consent selectors count)."""
+    keyed: Reading = {**reading, "remove": [*reading.get("remove", ()), *consent_selectors()]}
+    return normalisation_key(**keyed)
 
 
 _SELECTOR_NAME = re.compile(r"[\w-]{3,}")

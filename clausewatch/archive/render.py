@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -37,6 +36,7 @@ from clausewatch.archive.fetch import (
 )
 from clausewatch.archive.normalize import detect_kind
 from clausewatch.archive.ssrf import vetted_addresses
+from clausewatch.core.closing import Closing
 from clausewatch.core.errors import ClausewatchError, InputError, TransientError
 from clausewatch.core.settings import Settings, get_settings
 
@@ -244,7 +244,7 @@ class _PageGuard:
         raise InputError(f"too many redirects (more than {s.fetch_max_redirects}) from {req.url}")
 
 
-class Renderer:
+class Renderer(Closing):
     """Fetches documents through Chromium; reuse one for many fetches, then close it.
 
     Each fetch launches a fresh browser with a fresh profile in its own thread (Playwright's
@@ -259,17 +259,6 @@ class Renderer:
     def close(self) -> None:
         if self._own_fetcher:
             self._fetcher.close()
-
-    def __enter__(self) -> Renderer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def fetch(self, location: str, *, wait_for: Sequence[str] = ()) -> FetchResult:
         """The page at ``location`` (http(s)) as HTML after its scripts ran.

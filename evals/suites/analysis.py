@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clausewatch.core.errors import ClausewatchError
 from clausewatch.evals.catalogue_check import check_provision_ids
@@ -35,6 +35,9 @@ from clausewatch.evals.pricing import cost_usd
 from clausewatch.evals.registry import RunOptions
 from clausewatch.schemas.evals import AnalysisCase, CaseResult, EvalReport
 from clausewatch.schemas.jurisdictions import normalise_all
+
+if TYPE_CHECKING:
+    from clausewatch.drafting.context import ClauseInput
 
 _ARTICLE = re.compile(r"^([a-z0-9-]+:[0-9A-Za-z.-]+?)(?:\(.*)?$")
 
@@ -128,6 +131,23 @@ def _score_case(
     }
 
 
+def analysis_cases(path: Path, limit: int | None) -> list[AnalysisCase]:
+    """The gold cases of ``path`` (regulation ids checked against the catalogue), the first
+    ``limit`` of them when given."""
+    cases = load_jsonl(path, AnalysisCase)
+    check_provision_ids(path, ((c.id, c.expected.regulations) for c in cases))
+    return cases[:limit] if limit else cases
+
+
+def case_clause(case: AnalysisCase) -> ClauseInput:
+    """The clause a gold case gives to drafting."""
+    from clausewatch.drafting.context import ClauseInput
+
+    return ClauseInput(
+        uid=f"eval-{case.id}", text=case.clause, platform=case.platform, doc_type=case.document_type
+    )
+
+
 class AnalysisSuite:
     name = "analysis"
     description = (
@@ -143,17 +163,13 @@ class AnalysisSuite:
         return gold_file("analysis", split)
 
     def run(self, options: RunOptions) -> EvalReport:
-        from clausewatch.drafting.context import ClauseInput
         from clausewatch.drafting.engine import draft_analysis
         from clausewatch.drafting.grounding import GroundingSources, check_grounding
         from clausewatch.drafting.service import build_context
         from clausewatch.llm.factory import get_llm
         from clausewatch.storage.db import session_scope
 
-        path = options.data or self.default_data(options.split)
-        cases = load_jsonl(path, AnalysisCase)
-        check_provision_ids(path, ((c.id, c.expected.regulations) for c in cases))
-        cases = cases[: options.limit] if options.limit else cases
+        cases = analysis_cases(options.data or self.default_data(options.split), options.limit)
         totals = _Totals()
         results: list[CaseResult] = []
         per: dict[str, list[float]] = {
@@ -177,12 +193,7 @@ class AnalysisSuite:
         llm = get_llm(options.backend)
         try:
             for n, case in enumerate(cases):
-                clause = ClauseInput(
-                    uid=f"eval-{case.id}",
-                    text=case.clause,
-                    platform=case.platform,
-                    doc_type=case.document_type,
-                )
+                clause = case_clause(case)
                 t0 = time.perf_counter()
                 try:
                     with session_scope() as session:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from clausewatch.evals.catalogue_check import check_provision_ids
-from clausewatch.evals.gold import gold_file, load_jsonl
+from clausewatch.evals.gold import gold_file
 from clausewatch.evals.metrics import PRF, mean
 from clausewatch.evals.registry import RunOptions
-from clausewatch.evals.suites.analysis import article_level
-from clausewatch.schemas.evals import AnalysisCase, CaseResult, EvalReport
+from clausewatch.evals.suites.analysis import analysis_cases, article_level, case_clause
+from clausewatch.schemas.evals import CaseResult, EvalReport
 
 
 class LabelsSuite:
@@ -30,25 +29,15 @@ class LabelsSuite:
         return gold_file("analysis", split)
 
     def run(self, options: RunOptions) -> EvalReport:
-        from clausewatch.drafting.context import ClauseInput
         from clausewatch.drafting.labels import decide_labels
         from clausewatch.drafting.service import build_context
 
-        path = options.data or self.default_data(options.split)
-        cases = load_jsonl(path, AnalysisCase)
-        check_provision_ids(path, ((c.id, c.expected.regulations) for c in cases))
-        cases = cases[: options.limit] if options.limit else cases
+        cases = analysis_cases(options.data or self.default_data(options.split), options.limit)
         cats, regs, juris = PRF(), PRF(), PRF()
         exposure: list[float] = []
         results: list[CaseResult] = []
         for n, case in enumerate(cases):
-            clause = ClauseInput(
-                uid=f"eval-{case.id}",
-                text=case.clause,
-                platform=case.platform,
-                doc_type=case.document_type,
-            )
-            ctx = build_context(None, clause, None)
+            ctx = build_context(None, case_clause(case), None)
             decided = decide_labels(
                 hint=ctx.category_hint,
                 model_categories=[],
