@@ -108,3 +108,23 @@ def test_broken_catalogue_is_noted(monkeypatch: pytest.MonkeyPatch) -> None:
     notes: list[str] = []
     assert load_catalogue_safely(notes) == {}
     assert notes == ["regulation catalogue unavailable: gdpr.yaml: invalid YAML"]
+
+
+def test_keyword_candidates_are_bm25_with_stemming() -> None:
+    """bm25s's tokenizer: English stopwords dropped, words reduced to their stems."""
+    found = keyword_candidates("We erase it when you ask for erasure.", CATALOGUE, k=3)
+    assert [c.id for c in found] == ["gdpr:17"]  # "erase" finds "erased": one stem
+    assert found[0].score == 1.0  # the best BM25 match is scaled to 1
+    assert keyword_candidates("the and of it", CATALOGUE, k=3) == []  # stopwords only
+
+
+def test_content_words_come_from_the_bm25_tokenizer() -> None:
+    from clausewatch.vectorstore.keyword import terms
+
+    assert terms("The processors erased the DATA they were processing.") == {
+        "processor",
+        "eras",
+        "data",
+        "were",
+        "process",
+    }

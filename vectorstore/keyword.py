@@ -1,12 +1,19 @@
-"""BM25 keyword scoring (``bm25s``) over a small in-memory corpus."""
+"""BM25 keyword scoring (``bm25s``) over a small in-memory corpus, and the words it sees.
+
+Text is tokenized by bm25s: lower-cased words, English stopwords removed and, with ``stem``,
+each word reduced to its Snowball stem (PyStemmer), so "erase", "erased" and "erasure" match.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+STOPWORDS = "en"
 
 
 def _bm25s() -> Any:  # bm25s ships no type information
@@ -18,24 +25,46 @@ def _bm25s() -> Any:  # bm25s ships no type information
     return bm25s
 
 
+@functools.cache
+def _stemmer() -> Callable[[list[str]], list[str]]:
+    import Stemmer  # PyStemmer
+
+    stem_words: Callable[[list[str]], list[str]] = Stemmer.Stemmer("english").stemWords
+    return stem_words
+
+
+def _tokenize(texts: list[str], *, stem: bool, return_ids: bool) -> Any:
+    return _bm25s().tokenize(
+        texts,
+        stopwords=STOPWORDS,
+        stemmer=_stemmer() if stem else None,
+        return_ids=return_ids,
+        show_progress=False,
+    )
+
+
+def terms(text: str, *, stem: bool = True) -> set[str]:
+    """The content words of ``text`` as BM25 sees them (lower-cased, no stopwords, stemmed)."""
+    tokens: list[list[str]] = _tokenize([text], stem=stem, return_ids=False)
+    return set(tokens[0])
+
+
 class KeywordIndex:
     """BM25 over ``texts``; ``search`` returns ``(position, score)`` best first."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
-        bm25s = _bm25s()
-
+    def __init__(self, texts: Sequence[str], *, stem: bool = False) -> None:
         self.size = len(texts)
-        self._bm25 = bm25s.BM25()
+        self.stem = stem
+        self._bm25 = _bm25s().BM25()
         if self.size:
-            tokens = bm25s.tokenize(list(texts), stopwords="en", show_progress=False)
-            self._bm25.index(tokens, show_progress=False)
+            self._bm25.index(
+                _tokenize(list(texts), stem=stem, return_ids=True), show_progress=False
+            )
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        bm25s = _bm25s()
-
         if not self.size or not query.strip():
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
+        tokens = _tokenize([query], stem=self.stem, return_ids=True)
         if not tokens.vocab:
             return []
         k = min(k, self.size)

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from clausewatch.drafting.context import Example
 from clausewatch.drafting.demo import DEMO_BACKEND
-from clausewatch.drafting.retrieve import words
 from clausewatch.schemas.draft_context import read_context
 from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models import Clause, Draft
+from clausewatch.vectorstore.keyword import terms
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,11 @@ def approved_examples(
     drafts = [d for d in session.scalars(stmt) if d.id not in set(exclude_draft_ids)]
     if not drafts:
         return []
-    query = words(text)
+    query = terms(text)
     pool = []
     for d in drafts:
         clause = _clause_text(session, d)
-        pool.append((_jaccard(query, words(clause)), d, clause))
+        pool.append((_jaccard(query, terms(clause)), d, clause))
     pool.sort(key=lambda item: -item[0])
     pool = pool[:RERANK_POOL]
     scored: list[tuple[float, Draft, str]] = []

@@ -7,74 +7,16 @@ overlap with the shipped catalogue, and a note saying so (kept in the draft's pr
 
 from __future__ import annotations
 
+import functools
 import logging
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from clausewatch.core.errors import ClausewatchError
 from clausewatch.schemas.retrieval import Comparable, RegulationCandidate, RegulationProvision
+from clausewatch.vectorstore.keyword import KeywordIndex
 
 log = logging.getLogger(__name__)
-
-_WORD = re.compile(r"[a-z][a-z0-9'-]{2,}")
-_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "are",
-        "but",
-        "not",
-        "you",
-        "your",
-        "our",
-        "with",
-        "that",
-        "this",
-        "from",
-        "have",
-        "has",
-        "may",
-        "will",
-        "can",
-        "any",
-        "all",
-        "its",
-        "their",
-        "them",
-        "they",
-        "such",
-        "other",
-        "use",
-        "used",
-        "using",
-        "which",
-        "when",
-        "where",
-        "who",
-        "what",
-        "been",
-        "being",
-        "into",
-        "onto",
-        "also",
-        "more",
-        "than",
-        "only",
-        "each",
-        "these",
-        "those",
-        "were",
-        "was",
-        "had",
-        "how",
-        "out",
-        "about",
-        "under",
-    ]
-)
 
 
 @dataclass
@@ -84,20 +26,7 @@ class Retrieved:
     notes: list[str] = field(default_factory=list)
 
 
-_SUFFIXES = ("ations", "ation", "ures", "ure", "ings", "ing", "ied", "ies", "ed", "es", "s", "e")
-
-
-def _stem(word: str) -> str:
-    """A crude suffix strip (erase, erased, erasure -> eras), enough for overlap scoring."""
-    for suffix in _SUFFIXES:
-        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def words(text: str) -> set[str]:
-    """Content words of ``text``, lower-cased and crudely stemmed."""
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP}
+TOPIC_BONUS = 0.5  # per taxonomy topic the provision shares with the clause's categories
 
 
 def keyword_candidates(
@@ -107,14 +36,19 @@ def keyword_candidates(
     k: int,
     topics: list[str] | None = None,
 ) -> list[RegulationCandidate]:
-    """Regulation candidates by word overlap (and shared taxonomy topics), best first."""
-    query = words(text)
+    """Regulation candidates by BM25 over the catalogue (scaled so the best match is 1) plus
+    ``TOPIC_BONUS`` per shared taxonomy topic, best first."""
+    provisions = list(catalogue.values())
+    index = _catalogue_index(
+        tuple(f"{p.title} {p.obligations} {' '.join(p.topics)}" for p in provisions)
+    )
+    found = index.search(text, len(provisions))
+    top = found[0][1] if found else 1.0
+    bm25 = {i: score / top for i, score in found}
     wanted = set(topics or [])
     scored = []
-    for prov in catalogue.values():
-        doc = words(f"{prov.title} {prov.obligations} {' '.join(prov.topics)}")
-        overlap = len(query & doc)
-        score = overlap / math.sqrt(len(doc) + 1) + 0.5 * len(wanted & set(prov.topics))
+    for i, prov in enumerate(provisions):
+        score = bm25.get(i, 0.0) + TOPIC_BONUS * len(wanted & set(prov.topics))
         if score > 0:
             scored.append((score, prov))
     scored.sort(key=lambda pair: (-pair[0], pair[1].id))
@@ -122,6 +56,11 @@ def keyword_candidates(
         RegulationCandidate(id=p.id, title=p.title, score=round(s, 4), obligations=p.obligations)
         for s, p in scored[:k]
     ]
+
+
+@functools.lru_cache(maxsize=4)
+def _catalogue_index(texts: tuple[str, ...]) -> KeywordIndex:
+    return KeywordIndex(texts, stem=True)
 
 
 def load_catalogue_safely(notes: list[str]) -> dict[str, RegulationProvision]:
