@@ -83,7 +83,7 @@ def test_ok_call_is_logged_with_usage(db_workspace: Path, server: FakeOpenAIServ
     assert row.outcome == "ok" and row.error is None
     assert json.loads(row.response or "") == GOOD
     assert row.cache_key == cache_key(request(), backend="openai-compatible", model="served-model")
-    assert row.latency_ms == response.latency_ms and 200 <= row.latency_ms < 5000
+    assert row.latency_ms == response.latency_ms >= 200  # at least the server's delay
 
 
 def test_cache_hit_makes_no_second_http_call(db_workspace: Path, server: FakeOpenAIServer) -> None:
