@@ -23,6 +23,7 @@ from typing import Any
 
 import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from clausewatch.core.errors import InputError
 
@@ -69,7 +70,7 @@ def classify(path: Path, root: Path) -> tuple[str, str] | None:
 def _split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
     """(YAML front matter, body) by python-frontmatter; a header that is not valid YAML is
     dropped (the title then comes from the first heading)."""
-    handler = frontmatter.YAMLHandler()
+    handler = YAMLHandler()
     try:
         post = frontmatter.loads(raw, handler=handler)
     except yaml.YAMLError:
