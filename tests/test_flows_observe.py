@@ -13,14 +13,17 @@ from uuid import UUID
 import pytest
 from prefect import flow
 
+from clausewatch.core.settings import SAMPLE_SOURCES
 from clausewatch.flows import observe
-from clausewatch.flows.monitor import SAMPLE_HISTORY, RunIncomplete, monitor_flow
+from clausewatch.flows.monitor import RunIncomplete, monitor_flow
 from clausewatch.flows.publish import publish_flow
 from clausewatch.llm import fake
 from clausewatch.schemas.runs import DraftResult, Failure, LLMUsage, RunSummary
 from tests.flows_support import responder
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+SAMPLE_HISTORY = SAMPLE_SOURCES.parent / "history"
 
 
 @contextmanager
