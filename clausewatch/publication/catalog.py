@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from clausewatch.drafting.demo import demo_title, is_demo
 from clausewatch.publication.names import display_name, slugify
 from clausewatch.schemas.analysis import ProvisionAnalysis
+from clausewatch.schemas.analysis_versions import read_analysis
 from clausewatch.schemas.clauses import WordOp
 from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models import Change, Clause, Document, Draft, Version
@@ -286,7 +287,7 @@ def _clause_documents(session: Session, uids: set[str]) -> dict[str, tuple[str, 
 def _analysis(draft: Draft) -> ProvisionAnalysis:
     if not draft.analysis:
         raise ValueError("no analysis")
-    analysis = ProvisionAnalysis.model_validate(draft.analysis)
+    analysis = read_analysis(draft.analysis, draft.analysis_version)
     if is_demo(draft.backend):  # the demo mark is in the title wherever the title goes
         title = demo_title(analysis.title[:190], draft.backend)
         analysis = analysis.model_copy(update={"title": title})

@@ -25,7 +25,9 @@ from clausewatch.review.errors import (
     ReviewError,
     TransitionError,
 )
+from clausewatch.schemas import analysis_versions
 from clausewatch.schemas.analysis import ProvisionAnalysis
+from clausewatch.schemas.analysis_versions import AnalysisVersionError, upgrade_analysis
 from clausewatch.schemas.draft_context import read_context
 from clausewatch.schemas.taxonomy import CATEGORIES
 from clausewatch.schemas.vocabulary import OPEN_STATUSES, DraftStatus, ExposureLevel, exposure_rank
@@ -126,7 +128,13 @@ def make_filter(
 
 
 def analysis_dict(draft: Draft) -> dict[str, Any]:
-    return dict(draft.analysis) if isinstance(draft.analysis, Mapping) else {}
+    """The draft's analysis as the current version's dict (stored ones are upgraded)."""
+    if not isinstance(draft.analysis, Mapping):
+        return {}
+    try:
+        return upgrade_analysis(draft.analysis, draft.analysis_version)
+    except AnalysisVersionError:
+        return dict(draft.analysis)  # shown as stored; it cannot validate here
 
 
 def _text(value: Any, limit: int) -> str:
@@ -279,7 +287,7 @@ def _loc_key(loc: Iterable[int | str]) -> str:
 def validate_analysis(data: Mapping[str, Any]) -> ProvisionAnalysis:
     """Validate with the ProvisionAnalysis schema; FieldErrors maps ``a.0.b`` paths to messages."""
     try:
-        return ProvisionAnalysis.model_validate(dict(data))
+        return analysis_versions.MODEL.model_validate(dict(data))
     except ValidationError as exc:
         errors: dict[str, list[str]] = {}
         for err in exc.errors(include_url=False):
@@ -313,7 +321,7 @@ def grounding_problems(session: Session, draft: Draft, analysis: ProvisionAnalys
 
 def _normalised(data: Mapping[str, Any]) -> dict[str, Any]:
     try:
-        return ProvisionAnalysis.model_validate(dict(data)).model_dump(mode="json")
+        return analysis_versions.MODEL.model_validate(dict(data)).model_dump(mode="json")
     except ValidationError:
         return dict(data)
 
@@ -396,7 +404,13 @@ def edit_draft(
         return EditResult([], lock_version)
     if old.get("provenance") is not None:
         new["provenance"] = old_norm.get("provenance", old.get("provenance"))
-    version = _guarded_update(session, draft_id, lock_version, OPEN_STATUSES, {"analysis": new})
+    version = _guarded_update(
+        session,
+        draft_id,
+        lock_version,
+        OPEN_STATUSES,
+        {"analysis": new, "analysis_version": analysis_versions.ANALYSIS_VERSION},
+    )
     now = utcnow()
     for name in changed:
         session.add(
@@ -581,6 +595,7 @@ def draft_json(session: Session, draft: Draft, with_events: bool = True) -> dict
         "change_id": draft.change_id,
         "clause_id": draft.clause_id,
         "analysis": draft.analysis,
+        "analysis_version": draft.analysis_version,
         "context": draft.context,
         "model": draft.model,
         "backend": draft.backend,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clausewatch.schemas.analysis_versions import current_version
 from clausewatch.schemas.vocabulary import DraftStatus
 from clausewatch.storage.models.base import Base, enum_type, one_of, utcnow
 
@@ -57,6 +58,10 @@ class Draft(Base):
         enum_type(DraftStatus, 30), default=DraftStatus.PENDING, index=True
     )
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # the ProvisionAnalysis version ``analysis`` was written with (schemas.analysis_versions)
+    analysis_version: Mapped[int] = mapped_column(
+        Integer, default=current_version, server_default="1"
+    )
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # comparables, regs
     prompt_id: Mapped[str] = mapped_column(String(100))
     prompt_version: Mapped[str] = mapped_column(String(40))
