@@ -50,7 +50,11 @@ def terms(text: str, *, stem: bool = True) -> set[str]:
 
 
 class KeywordIndex:
-    """BM25 over ``texts``; ``search`` returns ``(position, score)`` best first."""
+    """BM25 over ``texts``; ``search`` returns ``(position, score)`` best first.
+
+    ``stem`` is off by default: stemming the regulation search's corpus lowered its dev
+    figures (hybrid MRR 0.829 -> 0.793, recall@1 0.575 -> 0.525; recall@5 0.95 either way),
+    while it helps drafting's keyword fallback over the catalogue (``drafting.retrieve``)."""
 
     def __init__(self, texts: Sequence[str], *, stem: bool = False) -> None:
         self.size = len(texts)
