@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import smtplib
 import socket
 
@@ -77,7 +78,23 @@ def test_no_answer_at_all_is_retryable() -> None:
     assert is_retryable(OSError(101, "Network is unreachable"))
 
 
+def test_storage_client_errors_are_known_by_name() -> None:
+    """botocore/aiohttp connection failures (s3fs), without importing either."""
+
+    class EndpointConnectionError(Exception):
+        pass
+
+    class ServerDisconnectedError(EndpointConnectionError):
+        pass
+
+    assert is_retryable(EndpointConnectionError("could not connect to the endpoint"))
+    assert is_retryable(ServerDisconnectedError())
+    assert is_retryable(OSError(errno.EBUSY, "SlowDown"))  # s3fs's mapping of a throttle
+
+
 def test_local_file_errors_and_plain_bugs_are_not() -> None:
+    assert not is_retryable(OSError(errno.ENOSPC, "No space left on device"))
+    assert not is_retryable(OSError("no errno at all"))
     assert not is_retryable(FileNotFoundError("x"))
     assert not is_retryable(PermissionError("x"))
     assert not is_retryable(ValueError("x"))

@@ -9,8 +9,11 @@ fetches, LLM and embedding calls, webhooks, e-mail, the vector store):
 | SMTP 4xx reply (RFC 5321 "transient negative completion") | yes |
 | SMTP 5xx reply, every recipient refused, STARTTLS or login not offered | no |
 | SMTP connection lost | yes |
-| no answer: connection refused or reset, timeout, DNS failure (``OSError`` but local file |
-|   errors, ``httpx.TransportError``, ``openai.APIConnectionError``) | yes |
+| no answer: connection refused or reset, timeout, DNS failure: ``ConnectionError``, | yes |
+|   ``TimeoutError``, ``socket.gaierror``, an ``OSError`` whose errno is in | |
+|   ``RETRYABLE_ERRNOS``, ``httpx.TransportError``, ``openai.APIConnectionError``, | |
+|   botocore/aiohttp connection errors (``RETRYABLE_CLIENT_ERRORS``) | |
+| any other ``OSError`` (a local file missing, denied, a full disk, a bad certificate) | no |
 | a ``ClausewatchError`` | its own ``retryable`` (``TransientError``: yes) |
 | anything else | no |
 
@@ -19,20 +22,47 @@ How often and how long each client tries again is its own setting; whether it ma
 
 from __future__ import annotations
 
+import errno
 import smtplib
+import socket
 import sys
 from typing import Any
 
 from clausewatch.core.errors import ClausewatchError
 
 RETRYABLE_HTTP_STATUS = frozenset({408, 425, 429})
-# local file errors are OSErrors too, but no second try fixes them
-_LOCAL_OS_ERRORS = (
-    FileNotFoundError,
-    FileExistsError,
-    PermissionError,
-    IsADirectoryError,
-    NotADirectoryError,
+# errno values of failures that may pass (s3fs maps SlowDown, ServiceUnavailable to EBUSY and
+# InternalError to EREMOTEIO)
+RETRYABLE_ERRNOS = frozenset(
+    {
+        errno.EAGAIN,
+        errno.EBUSY,
+        errno.ETIMEDOUT,
+        errno.ECONNRESET,
+        errno.ECONNREFUSED,
+        errno.ECONNABORTED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.EREMOTEIO,
+        errno.EINTR,
+    }
+)
+# botocore / aiohttp failures of the connection itself (by class name: no import needed)
+RETRYABLE_CLIENT_ERRORS = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+        "HTTPClientError",
+        "ResponseStreamingError",
+        "IncompleteReadError",
+        "ClientConnectorError",
+        "ClientOSError",
+        "ServerDisconnectedError",
+        "ServerTimeoutError",
+        "ClientPayloadError",
+    }
 )
 
 
@@ -59,8 +89,12 @@ def _http_status(exc: BaseException) -> int | None:
 
 
 def _is_network_error(exc: BaseException) -> bool:
-    if isinstance(exc, OSError):
-        return not isinstance(exc, _LOCAL_OS_ERRORS)
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    if isinstance(exc, OSError) and exc.errno in RETRYABLE_ERRNOS:
+        return True
+    if any(cls.__name__ in RETRYABLE_CLIENT_ERRORS for cls in type(exc).__mro__):
+        return True
     # only an imported library can have raised its own errors: no import here
     httpx: Any = sys.modules.get("httpx")
     if httpx is not None and isinstance(exc, httpx.TransportError):

@@ -14,7 +14,6 @@ no such bucket, a bad URL or missing credentials).
 
 from __future__ import annotations
 
-import errno
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -22,44 +21,12 @@ from typing import Any
 
 from clausewatch.core.errors import ClausewatchError, ConfigError
 from clausewatch.core.files import atomic_write
+from clausewatch.core.retry import is_retryable
 from clausewatch.core.settings import Settings, get_settings, is_local_url
 from clausewatch.core.workspace import PRIVATE_FILE, make_private_dirs
 
 PROBE_KEY = ".clausewatch-probe"
 S3_PROTOCOLS = ("s3", "s3a")
-# errno values of failures that may pass (s3fs maps SlowDown, ServiceUnavailable to EBUSY and
-# InternalError to EREMOTEIO)
-RETRYABLE_ERRNOS = frozenset(
-    {
-        errno.EAGAIN,
-        errno.EBUSY,
-        errno.ETIMEDOUT,
-        errno.ECONNRESET,
-        errno.ECONNREFUSED,
-        errno.ECONNABORTED,
-        errno.EHOSTUNREACH,
-        errno.ENETUNREACH,
-        errno.EREMOTEIO,
-        errno.EINTR,
-    }
-)
-# botocore / aiohttp failures of the connection itself (by class name: no import needed)
-RETRYABLE_CLIENT_ERRORS = frozenset(
-    {
-        "EndpointConnectionError",
-        "ConnectTimeoutError",
-        "ReadTimeoutError",
-        "ConnectionClosedError",
-        "HTTPClientError",
-        "ResponseStreamingError",
-        "IncompleteReadError",
-        "ClientConnectorError",
-        "ClientOSError",
-        "ServerDisconnectedError",
-        "ServerTimeoutError",
-        "ClientPayloadError",
-    }
-)
 
 
 class StorageError(ClausewatchError):
@@ -68,17 +35,6 @@ class StorageError(ClausewatchError):
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, PermissionError | FileNotFoundError | IsADirectoryError):
-        return False
-    if isinstance(exc, TimeoutError | ConnectionError):
-        return True
-    for cls in type(exc).__mro__:
-        if cls.__name__ in RETRYABLE_CLIENT_ERRORS:
-            return True
-    return isinstance(exc, OSError) and exc.errno in RETRYABLE_ERRNOS
 
 
 def _reason(exc: BaseException) -> str:
@@ -96,7 +52,7 @@ def _reason(exc: BaseException) -> str:
 
 def storage_error(exc: BaseException, action: str, where: str) -> StorageError:
     """A ``StorageError`` for ``exc`` raised while doing ``action`` on ``where``."""
-    retryable = _is_retryable(exc)
+    retryable = is_retryable(exc)
     hint = " (may pass: retry)" if retryable else ""
     return StorageError(
         f"storage {where}: {action} failed: {_reason(exc)}{hint}", retryable=retryable
