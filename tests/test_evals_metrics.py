@@ -14,8 +14,8 @@ from clausewatch.evals.metrics import (
     reciprocal_rank,
     set_f1,
 )
-from clausewatch.evals.pricing import cost_usd
 from clausewatch.evals.suites.analysis import article_level
+from clausewatch.llm.pricing import cost_usd
 from clausewatch.schemas.jurisdictions import normalise, normalise_all
 
 LABELS = ["a", "b"]

@@ -11,10 +11,10 @@ from drafting_support import answer, make_ctx
 from clausewatch.core.errors import ConfigError
 from clausewatch.core.settings import Settings
 from clausewatch.drafting.engine import draft_analysis
-from clausewatch.evals.pricing import cost_usd
 from clausewatch.llm import factory
 from clausewatch.llm.factory import Backend, BackendChoice, backend_names, get_llm, resolve
 from clausewatch.llm.fake import FakeLLM
+from clausewatch.llm.pricing import cost_usd
 
 
 @pytest.fixture

@@ -233,3 +233,25 @@ def test_the_settings_embedder_logs_its_calls(
     emb = get_embedder()
     assert isinstance(emb, OpenAIEmbedder) and emb._call_log is embed_logged
     assert emb.backend == "openai-compatible"
+
+
+def test_embedding_calls_are_costed_with_chat_calls(workspace: Path) -> None:
+    """usage_summary prices embeddings and chat calls at the same list (llm.pricing)."""
+    from clausewatch.llm.calls import _record, usage_summary
+    from clausewatch.storage.db import session_scope
+
+    common = {"prompt_version": "1", "cache_key": "k", "latency_ms": 1, "outcome": "ok"}
+    _record(**common, backend="openai", model="text-embedding-3-small", prompt_id="embedding",
+            tokens_in=2_000_000, tokens_out=0)  # fmt: skip
+    _record(**common, backend="openai", model="gpt-4o-mini", prompt_id="provision_analysis",
+            tokens_in=1_000_000, tokens_out=1_000_000)  # fmt: skip
+    _record(**common, backend="openai-compatible", model="my-own", prompt_id="x",
+            tokens_in=10, tokens_out=10)  # fmt: skip
+    with session_scope() as session:
+        usage = usage_summary(session)
+    by_model = usage["by_model"]
+    assert by_model["openai/text-embedding-3-small"]["cost_usd"] == pytest.approx(0.04)
+    assert by_model["openai/gpt-4o-mini"]["cost_usd"] == pytest.approx(0.75)
+    assert by_model["openai-compatible/my-own"]["cost_usd"] is None
+    assert usage["cost_usd"] == pytest.approx(0.79)
+    assert usage["unpriced"] == ["openai-compatible/my-own"]

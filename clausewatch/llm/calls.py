@@ -272,7 +272,9 @@ def usage_summary(session: Session, since: datetime | None = None) -> dict[str, 
     """Totals over ``llm_calls`` (optionally since a time).
 
     ``calls`` counts real calls (every outcome but ``cached``); ``cache_hits`` the answers served
-    from the store. ``by_outcome`` and ``by_model`` ("backend/model") break the totals down.
+    from the store. ``by_outcome`` and ``by_model`` ("backend/model") break the totals down;
+    ``cost_usd`` is what the calls cost at list prices (``llm.pricing``), chat and embeddings
+    alike, and ``unpriced`` names the models with no known price.
     """
     from clausewatch.storage.models.drafts import LLMCall
 
@@ -298,7 +300,11 @@ def usage_summary(session: Session, since: datetime | None = None) -> dict[str, 
         "latency_ms": 0,
         "by_outcome": {},
         "by_model": {},
+        "cost_usd": 0.0,  # at list prices (llm.pricing); models without a price in ``unpriced``
+        "unpriced": [],
     }
+    from clausewatch.llm.pricing import cost_usd
+
     for backend, model, outcome, count, t_in, t_out, latency in session.execute(query):
         count, t_in, t_out, latency = int(count), int(t_in), int(t_out), int(latency)
         summary["by_outcome"][outcome] = summary["by_outcome"].get(outcome, 0) + count
@@ -310,11 +316,19 @@ def usage_summary(session: Session, since: datetime | None = None) -> dict[str, 
         summary["tokens_out"] += t_out
         summary["latency_ms"] += latency
         entry = summary["by_model"].setdefault(
-            f"{backend}/{model}", {"calls": 0, "tokens_in": 0, "tokens_out": 0}
+            f"{backend}/{model}",
+            {"calls": 0, "tokens_in": 0, "tokens_out": 0, "backend": backend, "model": model},
         )
         entry["calls"] += count
         entry["tokens_in"] += t_in
         entry["tokens_out"] += t_out
+    for name, entry in summary["by_model"].items():
+        entry["cost_usd"] = cost_usd(
+            entry.pop("backend"), entry.pop("model"), entry["tokens_in"], entry["tokens_out"]
+        )
+        if entry["cost_usd"] is None:
+            summary["unpriced"].append(name)
+    summary["cost_usd"] = sum(e["cost_usd"] or 0.0 for e in summary["by_model"].values())
     return summary
 
 

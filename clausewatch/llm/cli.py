@@ -128,7 +128,9 @@ def status(
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(usage["by_outcome"].items())) or "none"
         console.print(
             f"usage {label:<9}  {usage['calls']} calls, {usage['tokens_in']:,} tokens in, "
-            f"{usage['tokens_out']:,} out, {usage['cache_hits']} cache hits ({outcomes})"
+            f"{usage['tokens_out']:,} out, {usage['cache_hits']} cache hits ({outcomes}), "
+            f"${usage['cost_usd']:.4f} at list prices"
+            + (f" (no price for {', '.join(usage['unpriced'])})" if usage["unpriced"] else "")
         )
 
 

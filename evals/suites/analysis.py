@@ -31,8 +31,8 @@ from clausewatch.core.errors import ClausewatchError
 from clausewatch.evals.catalogue_check import check_provision_ids
 from clausewatch.evals.gold import gold_file, load_jsonl
 from clausewatch.evals.metrics import PRF, mean
-from clausewatch.evals.pricing import cost_usd
 from clausewatch.evals.registry import RunOptions
+from clausewatch.llm.pricing import cost_usd
 from clausewatch.schemas.evals import AnalysisCase, CaseResult, EvalReport
 from clausewatch.schemas.jurisdictions import normalise_all
 

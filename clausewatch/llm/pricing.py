@@ -1,5 +1,6 @@
-"""Cost per case: list prices in USD per million tokens (input, output). Local and fake
-models cost nothing; an unknown hosted model is reported with cost 0 and flagged in meta.
+"""What LLM and embedding calls cost: list prices in USD per million tokens (input, output).
+Free backends (the registry's ``free``: local, fake) cost nothing; an unknown hosted model has
+no price (``None``; the eval reports it with cost 0 and flags it in meta).
 Prices are those published by the providers in 2025; override with CLAUSEWATCH_EVAL_PRICES
 ("model=in/out,model=in/out") when they change."""
 
