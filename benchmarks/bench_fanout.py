@@ -93,19 +93,25 @@ def _workers_ready(api: str, count: int, timeout: float = 120) -> None:
 
 
 class Workers:
-    def __init__(self, count: int, latency: float, env: dict[str, str], logs: Path) -> None:
-        self.procs = []
-        for i in range(count):
-            log = (logs / f"worker-{count}-{i}.log").open("wb")
+    """Worker processes, added a few at a time (warm ones are kept between measurements)."""
+
+    def __init__(self, latency: float, env: dict[str, str], logs: Path) -> None:
+        self.latency, self.env, self.logs = latency, env, logs
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def grow_to(self, count: int, api: str) -> None:
+        while len(self.procs) < count:
+            log = (self.logs / f"worker-{self.latency}-{len(self.procs)}.log").open("wb")
             self.procs.append(
                 subprocess.Popen(
                     [sys.executable, "-c", WORKER],
                     cwd=REPO,
-                    env={**env, "BENCH_LATENCY_S": str(latency)},
+                    env={**self.env, "BENCH_LATENCY_S": str(self.latency)},
                     stdout=log,
                     stderr=log,
                 )
             )
+        _workers_ready(api, count, timeout=900)
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -118,20 +124,19 @@ class Workers:
                 proc.wait()
 
 
-def _draft(count: int) -> dict[str, Any]:
-    """Draft the next ``count`` undrafted changes on the workers, as a waiting run does."""
+def _draft(queue: list[Any], count: int) -> dict[str, Any]:
+    """Draft the next ``count`` changes of ``queue`` on the workers, as a waiting run does."""
     from sqlalchemy import select
 
     from clausewatch.flows.budget import DraftBudget
     from clausewatch.flows.dispatch import draft_on_workers
     from clausewatch.flows.live import RunProgress
     from clausewatch.flows.runs import finish_run, start_run
-    from clausewatch.flows.tasks import plan_drafts
     from clausewatch.schemas.runs import RunSummary
     from clausewatch.storage.db import session_scope
     from clausewatch.storage.models import DraftClaim
 
-    plan = plan_drafts(count)
+    plan = [queue.pop(0) for _ in range(min(count, len(queue)))]
     summary = RunSummary(run_id=start_run("bench"))
     budget = DraftBudget(3600 * 4)
     live = RunProgress(summary.run_id, budget)
@@ -236,39 +241,53 @@ def main() -> None:
             results["index_s"] = round(time.monotonic() - t0, 1)
             _say(f"indexed {results['embedded']} clauses in {results['index_s']} s")
 
+        from clausewatch.flows.tasks import PendingDraft
+
+        with session_scope() as session:  # every material change, oldest first (the
+            # run's priority rule would run the classifier on every clause: not measured here)
+            queue = [
+                PendingDraft(change_id=c.id, key="", label=f"change {c.id} {c.kind}", score=0)
+                for c in session.scalars(
+                    select(Change)
+                    .where(
+                        Change.old_version_id.is_not(None),
+                        Change.kind.in_(("added", "removed", "modified")),
+                    )
+                    .order_by(Change.id)
+                )
+            ]
+        _say(f"queue: {len(queue)} changes")
+
         scaling = []
-        for count in [int(n) for n in args.workers.split(",")]:
-            workers = Workers(count, args.latency, child_env, home)
-            try:
-                _workers_ready(server.api_url, count)
-                _draft(count)  # warm-up: each worker loads its embedder once
-                row = _draft(args.drafts)
-            finally:
-                workers.stop()
-            per_min = row["drafts"] * 60 / row["wall_s"]
-            row.update(
-                workers=count,
-                drafts_per_min=round(per_min, 1),
-                ideal_per_min=round(count * 60 / args.latency, 1),
-                overhead_per_draft_s=round(row["wall_s"] * count / row["drafts"] - args.latency, 3),
-                in_worker_overhead_s=(
-                    round(row["in_worker_s"] - args.latency, 3) if row["in_worker_s"] else None
-                ),
-            )
-            scaling.append(row)
-            _say(f"scaling: {row}")
+        workers = Workers(args.latency, child_env, home)
+        try:
+            for count in [int(n) for n in args.workers.split(",")]:
+                workers.grow_to(count, server.api_url)
+                _draft(queue, count)  # warm-up: one draft per worker
+                row = _draft(queue, args.drafts)
+                per_min = row["drafts"] * 60 / row["wall_s"]
+                row.update(
+                    workers=count,
+                    drafts_per_min=round(per_min, 1),
+                    ideal_per_min=round(count * 60 / args.latency, 1),
+                    overhead_per_draft_s=round(
+                        row["wall_s"] * count / max(1, row["drafts"]) - args.latency, 3
+                    ),
+                    in_worker_overhead_s=(
+                        round(row["in_worker_s"] - args.latency, 3) if row["in_worker_s"] else None
+                    ),
+                )
+                scaling.append(row)
+                _say(f"scaling: {row}")
+        finally:
+            workers.stop()
         results["scaling"] = scaling
 
-        workers = Workers(args.backfill_workers, args.backfill_latency, child_env, home)
+        workers = Workers(args.backfill_latency, child_env, home)
         try:
-            _workers_ready(server.api_url, args.backfill_workers)
-            with session_scope() as session:
-                from clausewatch.storage.models import Draft
-
-                done = int(session.scalar(select(func.count()).select_from(Draft)) or 0)
-            left = results["changes_material"] - done
-            count = left if args.backfill == 0 else min(args.backfill, left)
-            row = _draft(count)
+            workers.grow_to(args.backfill_workers, server.api_url)
+            count = len(queue) if args.backfill == 0 else min(args.backfill, len(queue))
+            row = _draft(queue, count)
         finally:
             workers.stop()
         rate = row["drafts"] / row["wall_s"]

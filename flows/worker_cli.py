@@ -32,12 +32,15 @@ def worker(
     from clausewatch.core.settings import get_settings, reset_settings
     from clausewatch.drafting.claims import worker_id
     from clausewatch.flows.prefect_server import configured_api_url
+    from clausewatch.flows.results import local_results_path, shared_results
     from clausewatch.llm.factory import resolve
     from clausewatch.storage.db import get_engine
 
     settings = get_settings()
     settings.ensure_home()
-    os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(settings.home / "prefect"))
+    local = local_results_path(settings)  # results in the storage, as `clausewatch run` keeps
+    if local is not None:
+        os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(local))
     url = configured_api_url()
     if not url:
         raise ConfigError(
@@ -65,7 +68,8 @@ def worker(
     started = time.monotonic()
     warm_up()
     print(f"ready in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
-    serve(limit=slots)
+    with shared_results(settings):
+        serve(limit=slots)
 
 
 def register(app: typer.Typer) -> None:

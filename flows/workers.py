@@ -6,13 +6,14 @@ this module defines no other task). A monitoring run with ``CLAUSEWATCH_DRAFT_MO
 ``draft_next`` with ``.delay()``; each run, on whichever worker Prefect hands it to, claims the
 highest-priority queued change, drafts it with that worker's own LLM settings (its local model,
 or a shared OpenAI-compatible endpoint) while renewing its lease, and stores the draft in the
-transaction that marks the claim done. Then, while changes are still claimable, it schedules
-one more run, so a handed-off queue keeps flowing after the monitoring run ended.
+transaction that marks the claim done; then the next one, up to ``RUN_BATCH`` per run. Then,
+while changes are still claimable, it schedules one more run, so a handed-off queue keeps
+flowing after the monitoring run ended.
 
 The task takes no parameters: Prefect stores nothing for it in result storage before it runs,
 so workers on other machines need only ``PREFECT_API_URL`` and the same database (plus the
-same vector store) as the run. Its result (a small dict) stays in the worker's own result
-storage; the run reads the outcome from the database.
+same vector store) as the run. Its result (a small dict) goes to the worker's result storage
+(the shared storage, ``flows.results``); the run reads the outcome from the database.
 """
 
 from __future__ import annotations
@@ -43,32 +44,51 @@ def _this_run_only(context: TaskRunContext, _inputs: dict[str, Any]) -> str:
     return f"draft-next-{context.task_run.id}"
 
 
+# changes one run drafts back to back: Prefect's cost per task run (states, events, result)
+# is paid once for them; claims are still taken one change at a time, when drafting starts
+RUN_BATCH = 8
+
+
 @task(
     name="draft-next",
     cache_policy=CachePolicy.from_cache_key_fn(_this_run_only),
     retries=0,  # a retryable failure goes back to the queue (drafting.claims.release)
 )
 def draft_next() -> dict[str, Any]:
-    """Claim the next queued change and draft it; ``{"status": "idle"}`` when none is left."""
-    from clausewatch.flows.tasks import llm_slots
-
-    settings = get_settings()
+    """Claim the next queued change and draft it, then the next, up to ``RUN_BATCH``;
+    ``drafted`` is empty when nothing was left to claim. While changes remain, the run
+    schedules its successor."""
     context = TaskRunContext.get()
     task_run_id = str(context.task_run.id) if context is not None else None
+    drafted: list[dict[str, Any]] = []
+    try:
+        for _ in range(RUN_BATCH):
+            result = _draft_one(task_run_id)
+            if result is None:
+                break
+            drafted.append(result.model_dump(mode="json"))
+    except Exception:
+        _schedule_successor()
+        raise
+    if drafted:
+        _schedule_successor()
+    return {"worker": claims.worker_id(), "drafted": drafted}
+
+
+def _draft_one(task_run_id: str | None) -> DraftResult | None:
+    """Claim one change and draft it; None when no change is claimable."""
+    from clausewatch.flows.tasks import llm_slots
+
+    lease_s = get_settings().draft_lease_s
     with llm_slots():  # claim only when this process can start drafting it
         with session_scope() as session:
-            claim = claims.claim_next(
-                session, claims.worker_id(), settings.draft_lease_s, task_run_id
-            )
+            claim = claims.claim_next(session, claims.worker_id(), lease_s, task_run_id)
         if claim is None:
-            return {"status": "idle", "worker": claims.worker_id()}
+            return None
         _logger().info(
             "drafting change %s (%s), attempt %s", claim.change_id, claim.label, claim.attempt
         )
-        try:
-            result = draft_claimed(claim, settings.draft_lease_s)
-        finally:
-            _schedule_successor()
+        result = draft_claimed(claim, lease_s)
     _logger().info(
         "change %s: %s (draft %s) in %.1f s",
         claim.change_id,
@@ -76,7 +96,7 @@ def draft_next() -> dict[str, Any]:
         result.draft_id,
         result.seconds,
     )
-    return {**result.model_dump(mode="json"), "worker": claims.worker_id()}
+    return result
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

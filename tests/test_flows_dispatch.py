@@ -14,7 +14,7 @@ from clausewatch.core.errors import ConfigError
 from clausewatch.drafting import claims
 from clausewatch.flows.dispatch import check_mode
 from clausewatch.flows.monitor import monitor_flow
-from clausewatch.flows.workers import draft_next
+from clausewatch.flows.workers import RUN_BATCH, draft_next
 from clausewatch.llm import fake
 from clausewatch.storage.db import session_scope
 from clausewatch.storage.models import Draft, DraftClaim
@@ -60,10 +60,15 @@ def test_handoff_queues_the_changes_and_worker_runs_draft_each_once(
         assert _count(DraftClaim, DraftClaim.state == "queued") == queued
         assert _scheduled_draft_runs() >= queued  # one run of draft-next per change
 
-        # what a task worker does with each run it receives (in this process)
-        outcomes = [draft_next.fn() for _ in range(queued + 2)]
-    assert [o["status"] for o in outcomes[-2:]] == ["idle", "idle"]  # nothing left to claim
-    assert sorted(o["change_id"] for o in outcomes[:queued]) == sorted(c.change_id for c in _rows())
+        # what a task worker does with the runs it receives (in this process): each drafts
+        # up to RUN_BATCH changes, one claim at a time
+        runs = [draft_next.fn() for _ in range(-(-queued // RUN_BATCH) + 1)]
+    assert runs[-1]["drafted"] == []  # nothing left to claim
+    assert [len(r["drafted"]) for r in runs[:-1]] == [
+        min(RUN_BATCH, queued - i * RUN_BATCH) for i in range(len(runs) - 1)
+    ]
+    drafted = [d["change_id"] for r in runs for d in r["drafted"]]
+    assert sorted(drafted) == sorted(c.change_id for c in _rows())
     assert _count(Draft) == queued  # one draft per change ...
     assert _count(DraftClaim, DraftClaim.state == "done") == queued
     with session_scope() as session:
@@ -97,7 +102,7 @@ def test_a_worker_failure_goes_back_to_the_queue_when_transient(
         (row,) = _rows()
         assert (row.state, row.attempts) == ("queued", 1)
         assert "the endpoint is down" in (row.error or "")
-        done = draft_next.fn()  # the successor run (or any worker) takes it again
+        (done,) = draft_next.fn()["drafted"]  # the successor run (or any worker) takes it
     (row,) = _rows()
     assert (row.state, row.attempts, row.draft_id) == ("done", 2, done["draft_id"])
     with session_scope() as session:

@@ -1,7 +1,8 @@
 """Drafts fan out to Prefect task workers, on real servers: PostgreSQL, a Prefect server, a
-chroma server, two ``clausewatch worker`` processes whose scripted model takes a fixed time per
-call, and ``clausewatch run --draft-mode wait``. One worker is killed (SIGKILL) half way: the
-other finishes its change once the lease expires; every change gets exactly one draft."""
+chroma server, the S3 API server (moto) as the shared storage, two ``clausewatch worker``
+processes whose scripted model takes a fixed time per call, and ``clausewatch run
+--draft-mode wait``. One worker is killed (SIGKILL) half way: the other finishes its change
+once the lease expires; every change gets exactly one draft."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ from sqlalchemy import func, select
 from clausewatch.storage.db import session_scope
 from clausewatch.storage.models import Change, Draft, DraftClaim
 from tests.conftest import REPO, unavailable
+from tests.s3_support import make_bucket, s3_objects, s3_server, use_s3
 from tests.vectorstore_helpers import chroma_server
+
+__all__ = ["s3_server"]  # a fixture used below
 
 MATERIAL = ("added", "removed", "modified")
 LEASE_S = 10
@@ -78,9 +82,16 @@ def _claims() -> list[DraftClaim]:
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_workspace", ["postgres"], indirect=True)
 def test_two_workers_draft_each_change_once_and_survive_a_killed_worker(
-    needs_postgres: None, db_workspace: Path, prefect_harness: str, tmp_path: Path
+    needs_postgres: None,
+    db_workspace: Path,
+    prefect_harness: str,
+    s3_server: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     host = socket.gethostname()
+    storage = f"s3://{make_bucket(s3_server)}/cw"
+    use_s3(monkeypatch, s3_server, storage)  # snapshots and Prefect results in the bucket
     with chroma_server(tmp_path / "chroma") as chroma_url:
         env = {
             **os.environ,
@@ -154,4 +165,8 @@ def test_two_workers_draft_each_change_once_and_survive_a_killed_worker(
     assert any(r.worker == name_a for r in rows.values())
     assert any(r.worker == name_b for r in rows.values())
     assert rows[held].worker == name_b and rows[held].attempts == 2
+    # the shared storage holds the run's snapshots and the workers' task results
+    keys = list(s3_objects(s3_server, storage))
+    assert any(k.startswith("snapshots/") for k in keys), keys[:20]
+    assert sum(k.startswith("prefect/draft-next-") for k in keys) >= material, keys[:20]
     assert recovered_after >= LEASE_S - 1
