@@ -81,12 +81,12 @@ def test_a_taken_over_claim_stores_no_second_draft(
     with session_scope() as s:
         claims.enqueue(s, [(ids["modified"], "modified", 1.0)], run_id=None)
     with session_scope() as s:
-        first = claims.claim_next(s, "dead-worker", lease_s=0.3)
+        first = claims.claim_next(s, "dead-worker", lease_s=3)
     assert first is not None
     with session_scope() as s:
         assert claims.claim_next(s, "other", lease_s=60) is None  # leased: nothing to take
-        assert claims.renew(s, first, lease_s=0.3)  # expired or not, still its own
-    time.sleep(0.5)
+        assert claims.renew(s, first, lease_s=1)  # expired or not, still its own
+    time.sleep(1.5)
     with session_scope() as s:
         second = claims.claim_next(s, "live-worker", lease_s=60)
     assert second is not None and second.change_id == first.change_id
