@@ -36,12 +36,26 @@ class ExposureRule(_Strict):
     _patterns = field_validator("text", "unless")(_check_patterns)
 
 
+class ExposureMitigation(_Strict):
+    """A protective commitment (e.g. "we do not sell"): lowers the categories' base level one
+    step when no rule raised the level."""
+
+    id: str
+    rationale: str = Field(min_length=5)
+    categories: list[Category] = Field(default_factory=list)
+    text: list[str] = Field(min_length=1)
+    unless: list[str] = Field(default_factory=list)
+
+    _patterns = field_validator("text", "unless")(_check_patterns)
+
+
 class ExposureRubric(_Strict):
     id: str
     version: str
     default: ExposureLevel
     categories: dict[str, ExposureLevel]
     rules: list[ExposureRule]
+    mitigations: list[ExposureMitigation] = Field(default_factory=list)
 
     @field_validator("categories")
     @classmethod

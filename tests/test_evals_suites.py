@@ -250,5 +250,5 @@ def test_labels_gate_holds_on_dev(workspace: Path) -> None:
         "exposure_accuracy",
     }
     report = run_suite("labels", RunOptions())
-    assert report.metrics["cases"] == 32
+    assert report.metrics["cases"] == 67
     assert check(report, gates) == []

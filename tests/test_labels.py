@@ -98,7 +98,7 @@ def test_categories_classifier_first_model_when_it_has_none() -> None:
             ["unilateral-change"],
             "We may change these terms at any time without notice.",
             "High",
-            "change-without-notice",
+            "provider-discretion",
         ),
         (["unilateral-change"], "We will notify you 30 days before changes.", "Low", None),
         (
@@ -110,9 +110,42 @@ def test_categories_classifier_first_model_when_it_has_none() -> None:
         (
             ["training-use"],
             "We will not use your content to train our models unless you opt in.",
-            "Medium",
-            None,
+            "Low",
+            "protective-commitment",
         ),
+        # the provider's discretion is High; a user's own right "at any time" is not
+        (
+            ["termination"],
+            "We may suspend your account at our sole discretion.",
+            "High",
+            "provider-discretion",
+        ),
+        (["termination"], "You may cancel your plan at any time.", "Medium", None),
+        (
+            ["termination"],
+            "We may terminate at any time by giving you at least 30 days’ notice.",
+            "Low",
+            "protective-commitment",
+        ),
+        (
+            ["training-use"],
+            "We may use Customer Data for model training unless you opt out.",
+            "High",
+            "training-on-content-by-default",
+        ),
+        (
+            ["content-ownership"],
+            "You grant us a perpetual, worldwide, royalty-free, irrevocable licence to your data.",
+            "High",
+            "irrevocable-content-licence",
+        ),
+        (
+            ["security-breach"],
+            "No measures are a guarantee of security; use is at your own risk.",
+            "Medium",
+            "security-without-guarantee",
+        ),
+        (["data-sharing"], "We do not sell your personal information.", "Low", None),
         (["children"], "Not for children under 13.", "Low", "category:children"),
         ([], "Anything at all.", "Medium", "default"),
     ],

@@ -43,19 +43,27 @@ def _matches(patterns: Iterable[str], text: str) -> bool:
     return any(re.search(p, text, re.IGNORECASE) for p in patterns)
 
 
+def _lower(level: ExposureLevel) -> ExposureLevel:
+    levels = list(ExposureLevel)
+    return levels[max(0, levels.index(level) - 1)]
+
+
 def decide_exposure(
     categories: Sequence[str],
     text: str,
     change_kind: str | None = None,
     rubric: ExposureRubric | None = None,
 ) -> ExposureDecision:
-    """The highest level among the categories' base levels and the matching rules."""
+    """The highest of the categories' base levels and the matching rules; when no rule
+    matches and the clause states a protective commitment (a mitigation), the base level
+    lowered one step."""
     rubric = rubric or exposure_rubric()
-    options: list[ExposureDecision] = []
+    bases: list[ExposureDecision] = []
     for slug in categories:
         level = rubric.categories.get(slug)
         if level is not None:
-            options.append(ExposureDecision(level, f"category:{slug}", f"{slug} clauses"))
+            bases.append(ExposureDecision(level, f"category:{slug}", f"{slug} clauses"))
+    raised: list[ExposureDecision] = []
     for rule in rubric.rules:
         if rule.categories and not set(rule.categories) & set(categories):
             continue
@@ -65,14 +73,23 @@ def decide_exposure(
             continue
         if rule.unless and _matches(rule.unless, text):
             continue
-        options.append(ExposureDecision(rule.level, rule.id, rule.rationale))
+        raised.append(ExposureDecision(rule.level, rule.id, rule.rationale))
+    options = bases + raised
     if not options:
         return ExposureDecision(rubric.default, "default", "no rubric rule applies")
     # highest level; among equals, a specific rule before a category's base level
-    return max(
+    best = max(
         enumerate(options),
         key=lambda p: (p[1].level.rank, not p[1].rule.startswith("category:"), -p[0]),
     )[1]
+    if raised or not bases:
+        return best
+    for mitigation in rubric.mitigations:
+        if mitigation.categories and not set(mitigation.categories) & set(categories):
+            continue
+        if _matches(mitigation.text, text) and not _matches(mitigation.unless, text):
+            return ExposureDecision(_lower(best.level), mitigation.id, mitigation.rationale)
+    return best
 
 
 def named_in_text(text: str, rubric: JurisdictionRubric | None = None) -> list[str]:
