@@ -53,6 +53,7 @@ def test_shipped_backends_and_their_traits() -> None:
     assert backend_names() == ("auto", "openai", "openai-compatible", "local", "fake")
     assert [factory.quality_reasks(n) for n in backend_names()[1:]] == [True, True, False, True]
     assert [factory.is_free(n) for n in backend_names()[1:]] == [False, False, True, True]
+    assert [factory.serves_here(n) for n in backend_names()[1:]] == [False, False, True, False]
     assert factory.quality_reasks("a-test-fake") is True  # unregistered: like a hosted model
 
 
@@ -65,3 +66,18 @@ def test_pricing_asks_the_registry(toy: FakeLLM) -> None:
 def test_unknown_backend_names_every_registered_one(workspace: Path) -> None:
     with pytest.raises(ConfigError, match="choose one of auto, openai, openai-compatible, local"):
         resolve("gpt")
+
+
+def test_speed_advice_follows_the_serves_here_trait(toy: FakeLLM) -> None:
+    """Thread advice is for any backend that serves on this machine, found in the registry."""
+    from clausewatch.llm.speed_check import DraftSize, verdict
+
+    size = DraftSize(prompt_tokens=3000, answer_tokens=600, source="test")
+    slow = {"size": size, "prompt_tok_s": 10.0, "generation_tok_s": 0.5, "budget_s": 60}
+    factory.register(Backend("toy-here", lambda s: "m", lambda s, c: toy, serves_here=True))
+    try:
+        here = " ".join(verdict(**slow, backend="toy-here", threads=2).lines)
+    finally:
+        del factory._REGISTRY["toy-here"]
+    remote = " ".join(verdict(**slow, backend="toy", threads=2).lines)
+    assert "CLAUSEWATCH_LLM_THREADS" in here and "CLAUSEWATCH_LLM_THREADS" not in remote

@@ -35,7 +35,8 @@ class Backend:
     settings do not name what it needs); ``base_url`` likewise; ``build`` makes the LLM.
     ``quality_reasks``: whether answers that are valid and grounded but shallow are sent back
     by default (``CLAUSEWATCH_DRAFTING_QUALITY_REASKS`` overrides); ``free``: its calls cost
-    nothing (eval cost reports).
+    nothing (cost reports); ``serves_here``: the model runs on this machine in clausewatch's
+    own server (its threads are ours to tune: ``clausewatch llm check`` says so when slow).
     """
 
     name: str
@@ -44,6 +45,7 @@ class Backend:
     base_url: Callable[[Settings], str | None] = lambda settings: None
     quality_reasks: bool = True
     free: bool = False
+    serves_here: bool = False
 
 
 _REGISTRY: dict[str, Backend] = {}
@@ -77,6 +79,11 @@ def quality_reasks(name: str) -> bool:
 def is_free(name: str) -> bool:
     found = _REGISTRY.get(name)
     return found is not None and found.free
+
+
+def serves_here(name: str) -> bool:
+    found = _REGISTRY.get(name)
+    return found is not None and found.serves_here
 
 
 def _auto(settings: Settings) -> tuple[str, str]:
@@ -195,5 +202,7 @@ register(
 )
 # Re-asks for quality alone (valid, grounded, but shallow) did not help the bundled 1.5B model
 # in 10 real drafts (bench_drafting: 1.8 re-asks per draft, none fixed): flagged at once.
-register(Backend("local", _local_model, _build_local, quality_reasks=False, free=True))
+register(
+    Backend("local", _local_model, _build_local, quality_reasks=False, free=True, serves_here=True)
+)
 register(Backend("fake", _fake_model, _build_fake, free=True))

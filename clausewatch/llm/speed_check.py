@@ -99,7 +99,9 @@ def verdict(
         f"{budget_s:.0f} s per-draft budget (CLAUSEWATCH_LLM_DRAFT_BUDGET_S); drafts would "
         "stop at the budget and stay pending for the next run. To change that:"
     ]
-    if backend == "local":
+    from clausewatch.llm.factory import serves_here
+
+    if serves_here(backend):
         how = f" ({threads_reason})" if threads_reason else ""
         if threads and threads > 1:
             lines.append(
