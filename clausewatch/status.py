@@ -24,6 +24,7 @@ def _llm_usage(session: Session, since: datetime | None) -> dict[str, Any]:
 
 
 def collect(session: Session) -> dict[str, Any]:
+    from clausewatch.drafting.claims import counts as claim_counts
     from clausewatch.drafting.demo import DEMO_BACKEND
     from clausewatch.drafting.queue import open_changes
     from clausewatch.publication.status import delivery_status
@@ -70,6 +71,9 @@ def collect(session: Session) -> dict[str, Any]:
             "progress": (running.summary or {}).get("progress"),
         },
         "deliveries": delivery_status(session),
+        # changes queued for task workers (clausewatch worker): queued, claimed (drafting),
+        # expired (a worker died; claimable again), done, failed
+        "draft_queue": claim_counts(session),
     }
 
 
@@ -90,6 +94,13 @@ def status(
     if data["demo_drafts"]:
         drafts += f" (of which {data['demo_drafts']} DEMO, written by us for the sample)"
     table.add_row("drafts", drafts)
+    queue = data["draft_queue"]
+    if any(queue.values()):
+        table.add_row(
+            "task workers' queue",
+            f"{queue['queued']} queued, {queue['claimed']} drafting, {queue['expired']} "
+            f"lease expired, {queue['done']} done, {queue['failed']} failed",
+        )
     for span in ("today", "total"):
         u = data["llm"][span]
         failed = f" ({u['failed']} failed, {u['invalid']} invalid)" if u["calls"] else ""

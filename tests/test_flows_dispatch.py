@@ -16,6 +16,7 @@ from clausewatch.flows.dispatch import check_mode
 from clausewatch.flows.monitor import monitor_flow
 from clausewatch.flows.workers import RUN_BATCH, draft_next
 from clausewatch.llm import fake
+from clausewatch.status import collect
 from clausewatch.storage.db import session_scope
 from clausewatch.storage.models import Draft, DraftClaim
 from tests.flows_support import responder
@@ -59,6 +60,8 @@ def test_handoff_queues_the_changes_and_worker_runs_draft_each_once(
         assert llm.requests == []  # the run drafted nothing itself
         assert _count(DraftClaim, DraftClaim.state == "queued") == queued
         assert _scheduled_draft_runs() >= queued  # one run of draft-next per change
+        with session_scope() as session:
+            assert collect(session)["draft_queue"]["queued"] == queued  # clausewatch status
 
         # what a task worker does with the runs it receives (in this process): each drafts
         # up to RUN_BATCH changes, one claim at a time
@@ -71,6 +74,14 @@ def test_handoff_queues_the_changes_and_worker_runs_draft_each_once(
     assert sorted(drafted) == sorted(c.change_id for c in _rows())
     assert _count(Draft) == queued  # one draft per change ...
     assert _count(DraftClaim, DraftClaim.state == "done") == queued
+    with session_scope() as session:
+        assert collect(session)["draft_queue"] == {
+            "queued": 0,
+            "claimed": 0,
+            "expired": 0,
+            "done": queued,
+            "failed": 0,
+        }
     with session_scope() as session:
         per_change = session.execute(
             select(Draft.change_id, func.count()).group_by(Draft.change_id)
